@@ -1,0 +1,60 @@
+"""Argument checks shared by every builder: each error names the argument, the value and what is allowed."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+_name_counters: dict[str, itertools.count] = {}
+
+
+def unique_name(prefix: str) -> str:
+    """`prefix_1`, `prefix_2`, ...: readable default names for the layers of an unnamed block."""
+    counter = _name_counters.setdefault(prefix, itertools.count(1))
+    return f"{prefix}_{next(counter)}"
+
+
+def require_positive_int(**values) -> None:
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+
+
+def require_rate(**values) -> None:
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+            raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
+
+
+def require_choice(name: str, value, allowed: Iterable) -> None:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"`{name}` must be one of {shown}. Received: {name}={value!r}")
+
+
+def require_rank(name: str, tensor, rank: int, meaning: str) -> None:
+    """`tensor` must be a Keras tensor of `rank` dimensions (batch included)."""
+    shape = getattr(tensor, "shape", None)
+    if shape is None:
+        raise TypeError(f"`{name}` must be a Keras tensor {meaning}. Received: {type(tensor).__name__}")
+    if len(shape) != rank:
+        raise ValueError(f"`{name}` must be a {rank}-D tensor {meaning}. Received: {name}.shape={tuple(shape)}")
+
+
+def require_activation(name: str, value) -> None:
+    """An activation name Keras knows, a callable, or None."""
+    if value is None or callable(value):
+        return
+    import keras
+
+    try:
+        keras.activations.get(value)
+    except (ValueError, TypeError):
+        known = sorted(
+            n for n in dir(keras.activations) if not n.startswith("_") and n not in ("get", "serialize", "deserialize")
+        )
+        raise ValueError(
+            f"`{name}` must be a Keras activation name, a callable or None. Received: {name}={value!r}. "
+            f"Known names: {', '.join(known)}"
+        ) from None

@@ -1,0 +1,111 @@
+"""Convolutional blocks: conv-BN-activation, residual units and squeeze-and-excitation."""
+
+from __future__ import annotations
+
+from keras import layers
+
+from kerazoo._validation import require_activation, require_positive_int, require_rank, unique_name
+
+# PyTorch's default, shared by the reference ResNets; Keras's 1e-3 would shift pretrained statistics.
+BATCH_NORM_EPSILON = 1e-5
+
+
+def _require_image(x) -> None:
+    require_rank("x", x, 4, "(batch, height, width, channels) with channels last")
+
+
+def conv_bn_act(x, filters: int, kernel_size: int = 3, *, strides: int = 1, activation="relu", name=None):
+    """Convolution (no bias, 'same' padding), batch normalization, then an activation.
+
+    Args:
+        x: 4-D image tensor, channels last.
+        filters: number of output channels.
+        kernel_size: side of the square kernel.
+        strides: convolution stride; 2 halves the spatial size.
+        activation: a Keras activation name or callable; `None` skips the activation.
+        name: prefix for the layers (`{name}_conv`, `{name}_bn`, `{name}_act`).
+
+    Returns:
+        The activated feature map, `filters` channels.
+    """
+    _require_image(x)
+    require_positive_int(filters=filters, kernel_size=kernel_size, strides=strides)
+    require_activation("activation", activation)
+    name = name or unique_name("conv_bn_act")
+    x = layers.Conv2D(
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="same",
+        use_bias=False,  # BatchNormalization's offset makes a bias redundant
+        kernel_initializer="he_normal",
+        name=f"{name}_conv",
+    )(x)
+    x = layers.BatchNormalization(epsilon=BATCH_NORM_EPSILON, name=f"{name}_bn")(x)
+    if activation is not None:
+        x = layers.Activation(activation, name=f"{name}_act")(x)
+    return x
+
+
+def squeeze_excite(x, ratio: float = 0.25, *, name=None):
+    """Hu et al. (2018) squeeze-and-excitation: rescale each channel by a gate computed from all channels.
+
+    Args:
+        x: 4-D image tensor, channels last.
+        ratio: width of the bottleneck as a fraction of the channels, in (0, 1].
+        name: prefix for the layers.
+
+    Returns:
+        `x` with every channel multiplied by its gate in (0, 1).
+    """
+    _require_image(x)
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0.0 < ratio <= 1.0:
+        raise ValueError(f"`ratio` must be a number in (0, 1]. Received: ratio={ratio!r}")
+    name = name or unique_name("squeeze_excite")
+    channels = x.shape[-1]
+    gate = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_squeeze")(x)  # (batch, 1, 1, channels)
+    gate = layers.Dense(max(1, int(channels * ratio)), activation="relu", name=f"{name}_reduce")(gate)
+    gate = layers.Dense(channels, activation="sigmoid", name=f"{name}_expand")(gate)
+    return layers.Multiply(name=f"{name}_scale")([x, gate])
+
+
+# `residual_block` has an argument named `squeeze_excite`; this name reaches the function from inside it.
+_squeeze_excite = squeeze_excite
+
+
+def residual_block(
+    x, filters: int, *, strides: int = 1, bottleneck: bool = False, squeeze_excite: bool = False, name=None
+):
+    """He et al. (2016) residual unit: conv-BN-ReLU stack plus an identity or projection shortcut.
+
+    The bottleneck form strides its 3x3 convolution, as torchvision and most current ResNets do
+    ("ResNet v1.5"); the parameter count is that of the paper.
+
+    Args:
+        x: 4-D image tensor, channels last.
+        filters: width of the 3x3 convolutions; a bottleneck unit outputs `4 * filters` channels.
+        strides: stride of the unit; 2 halves the spatial size.
+        bottleneck: use the 1x1-3x3-1x1 form (ResNet-50 and deeper).
+        squeeze_excite: rescale the residual branch's channels with a squeeze-and-excitation gate.
+        name: prefix for every layer the block creates.
+
+    Returns:
+        The block's output tensor.
+    """
+    _require_image(x)
+    require_positive_int(filters=filters, strides=strides)
+    name = name or unique_name("residual")
+    out_channels = 4 * filters if bottleneck else filters
+    shortcut = x
+    if strides != 1 or x.shape[-1] != out_channels:
+        shortcut = conv_bn_act(x, out_channels, 1, strides=strides, activation=None, name=f"{name}_proj")
+    if bottleneck:
+        y = conv_bn_act(x, filters, 1, name=f"{name}_1")
+        y = conv_bn_act(y, filters, 3, strides=strides, name=f"{name}_2")
+        y = conv_bn_act(y, out_channels, 1, activation=None, name=f"{name}_3")
+    else:
+        y = conv_bn_act(x, filters, 3, strides=strides, name=f"{name}_1")
+        y = conv_bn_act(y, filters, 3, activation=None, name=f"{name}_2")
+    if squeeze_excite:
+        y = _squeeze_excite(y, name=f"{name}_se")
+    return layers.Activation("relu", name=f"{name}_out")(layers.Add(name=f"{name}_add")([shortcut, y]))

@@ -1,0 +1,63 @@
+"""Token embeddings with sinusoidal, learned or no positions."""
+
+from __future__ import annotations
+
+from keras import layers
+
+from kerazoo._validation import require_choice, require_positive_int, require_rank, unique_name
+from kerazoo.layers import PositionEmbedding, SinusoidalPositionEmbedding
+
+POSITIONS = ("sinusoidal", "learned", "none")
+
+
+def token_and_position_embedding(
+    tokens,
+    vocab_size: int,
+    max_length: int,
+    dim: int,
+    *,
+    position: str = "sinusoidal",
+    mask_zero: bool = True,
+    embeddings_initializer=None,
+    name=None,
+):
+    """Embeds integer tokens and adds positions; token id 0 is padding when `mask_zero`.
+
+    Args:
+        tokens: 2-D integer tensor `(batch, seq)`.
+        vocab_size: number of token ids, padding included.
+        max_length: the longest sequence the model takes (the size of a learned position table).
+        dim: embedding width.
+        position: "sinusoidal" (Vaswani et al. 2017 §3.5), "learned" (BERT, GPT-2) or "none"
+            (for rotary attention, which brings its own positions).
+        mask_zero: treat id 0 as padding and attach a Keras mask the later blocks honour.
+        embeddings_initializer: initializer of the token table (Keras's default when None).
+        name: prefix for the layers (`{name}_token`, `{name}_position`).
+
+    Returns:
+        `(batch, seq, dim)` float tensor, masked when `mask_zero`.
+    """
+    require_rank("tokens", tokens, 2, "(batch, seq) of integer token ids")
+    require_positive_int(vocab_size=vocab_size, max_length=max_length, dim=dim)
+    require_choice("position", position, POSITIONS)
+    if position == "sinusoidal" and dim % 2:
+        raise ValueError(f"Sinusoidal positions need an even `dim`. Received: dim={dim}")
+    seq_length = tokens.shape[1]
+    if seq_length is not None and seq_length > max_length:
+        raise ValueError(
+            f"`tokens` is longer than `max_length`. Received: tokens.shape={tuple(tokens.shape)}, "
+            f"max_length={max_length}"
+        )
+    name = name or unique_name("embedding")
+    x = layers.Embedding(
+        vocab_size,
+        dim,
+        mask_zero=mask_zero,
+        embeddings_initializer=embeddings_initializer or "uniform",
+        name=f"{name}_token",
+    )(tokens)
+    if position == "sinusoidal":
+        x = SinusoidalPositionEmbedding(name=f"{name}_position")(x)
+    elif position == "learned":
+        x = PositionEmbedding(max_length, name=f"{name}_position")(x)
+    return x

@@ -1,0 +1,15 @@
+"""The few Layer classes the blocks need; each is registered with Keras under the package "kerazoo"."""
+
+from kerazoo.layers.attention_pooling import AttentionPooling
+from kerazoo.layers.multi_head_attention import MultiHeadAttention, apply_rotary
+from kerazoo.layers.position_embedding import PositionEmbedding
+from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
+
+__all__ = [
+    "AttentionPooling",
+    "MultiHeadAttention",
+    "PositionEmbedding",
+    "SinusoidalPositionEmbedding",
+    "apply_rotary",
+    "sinusoidal_positions",
+]

@@ -1,0 +1,282 @@
+"""The one gate every kerazoo block and model passes, shipped so users can run it on their own blocks.
+
+    from kerazoo import blocks, testing
+    testing.check_block(blocks.transformer_encoder_block, testing.Spec((6, 16), padded=True),
+                        num_heads=2, ffn_dim=32)
+
+A check builds the model, runs it forward, takes a `jit_compile=True` training step, saves it to
+`.keras` and reloads it in a fresh Python process that imports only kerazoo (outputs must match to
+1e-5), compares `mixed_bfloat16` and `mixed_float16` outputs with float32 ones on the same weights and
+trains a step under each, and, for padded sequence inputs, checks that appending padding changes no
+output. A failed check raises `AssertionError` saying which step failed and by how much.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+RELOAD_TOLERANCE = 1e-5
+PADDING_TOLERANCE = 1e-4
+# Largest error allowed relative to the largest float32 output, with float32 weights in both models.
+MIXED_TOLERANCE = {"mixed_bfloat16": 0.08, "mixed_float16": 0.02}
+PADDING_STEPS = 3
+BATCH_SIZE = 2
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One input of the model under check, without the batch axis.
+
+    Args:
+        shape: the shape of one example, e.g. `(6, 16)` for a sequence of six 16-d vectors.
+        dtype: "float32" or an integer dtype for token ids.
+        vocab_size: for token inputs, ids are drawn from `[1, vocab_size)`; 0 is padding.
+        padded: axis 0 is time and padding must be invisible. A float input is masked with
+            `keras.layers.Masking` (padding is an all-zero step); a token input pads with id 0, which
+            the model must mask itself (`mask_zero=True`).
+    """
+
+    shape: tuple
+    dtype: str = "float32"
+    vocab_size: int | None = None
+    padded: bool = False
+
+    def sample(self, rng: np.random.Generator) -> np.ndarray:
+        if self.vocab_size is not None:
+            return rng.integers(1, self.vocab_size, size=(BATCH_SIZE, *self.shape)).astype(self.dtype)
+        return rng.standard_normal((BATCH_SIZE, *self.shape)).astype(self.dtype)
+
+
+@dataclass
+class CheckResult:
+    """What a passed check measured: the float32 model after its training step, and the errors seen."""
+
+    model: keras.Model
+    outputs: np.ndarray
+    reload_error: float
+    mixed_errors: dict = field(default_factory=dict)
+    padding_error: float | None = None
+
+
+def check_block(block: Callable, *specs: Spec, expected_shape: tuple | None = None, **block_kwargs) -> CheckResult:
+    """Checks `block(*inputs, **block_kwargs)` wrapped in a functional model; see `check_model`."""
+
+    def build():
+        inputs, tensors = [], []
+        for spec in specs:
+            shape = (None, *spec.shape[1:]) if spec.padded else spec.shape
+            inputs.append(keras.Input(shape, dtype=spec.dtype))
+            padded_floats = spec.padded and spec.vocab_size is None
+            tensors.append(keras.layers.Masking(0.0)(inputs[-1]) if padded_floats else inputs[-1])
+        return keras.Model(_one_or_list(inputs), block(*tensors, **block_kwargs))
+
+    return check_model(build, *specs, expected_shape=expected_shape)
+
+
+def check_model(
+    build: Callable[[], keras.Model], *specs: Spec, expected_shape: tuple | None = None, seed: int = 0
+) -> CheckResult:
+    """Runs every check on the model `build()` returns; `specs` describe its inputs in order.
+
+    `build` is called once in float32 and once under each mixed policy, so it must not depend on global
+    state other than the dtype policy. `expected_shape` is the output shape without the batch axis.
+    """
+    rng = np.random.default_rng(seed)
+    inputs = [spec.sample(rng) for spec in specs]
+    model = build()
+    outputs = _forward(model, inputs)
+    _expect(outputs.dtype == np.float32, f"float32 model returned {outputs.dtype}")
+    _expect_finite(outputs, "float32 forward pass")
+    if expected_shape is not None:
+        want = (BATCH_SIZE, *expected_shape)
+        _expect(outputs.shape == want, f"output shape {outputs.shape}, expected {want}")
+
+    padding_error = None
+    if any(spec.padded for spec in specs):
+        padding_error = _check_padding(model, specs, inputs, outputs)
+
+    mixed_models, mixed_errors = {}, {}
+    for policy in MIXED_TOLERANCE:
+        mixed_models[policy], mixed_errors[policy] = _check_mixed_forward(build, model, inputs, outputs, policy)
+
+    _check_training_step(model, inputs, outputs, "float32")
+    trained_outputs = _forward(model, inputs)
+    reload_error = _check_fresh_process_reload(model, inputs, trained_outputs)
+
+    for policy, mixed_model in mixed_models.items():
+        with dtype_policy(policy):
+            _check_training_step(mixed_model, inputs, outputs, policy)
+    return CheckResult(model, trained_outputs, reload_error, mixed_errors, padding_error)
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Sets the global Keras dtype policy inside the block and restores the previous one after it."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise AssertionError(message)
+
+
+def _expect_finite(values: np.ndarray, where: str) -> None:
+    _expect(bool(np.all(np.isfinite(values))), f"{where}: output has NaN or inf")
+
+
+def _max_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), initial=0.0))
+
+
+def _one_or_list(items: Sequence):
+    """A single-input functional model is built and called with the bare tensor, as Keras expects."""
+    return items[0] if len(items) == 1 else list(items)
+
+
+def _forward(model: keras.Model, inputs: Sequence[np.ndarray]) -> np.ndarray:
+    outputs = model(_one_or_list(inputs), training=False)
+    return keras.ops.convert_to_numpy(outputs)
+
+
+def _append_padding(x: np.ndarray) -> np.ndarray:
+    """Zeros are padding for both kinds of padded input: token id 0 and an all-zero (masked) step."""
+    return np.concatenate([x, np.zeros((x.shape[0], PADDING_STEPS, *x.shape[2:]), x.dtype)], axis=1)
+
+
+def _check_padding(model, specs, inputs, outputs) -> float:
+    """Appends padding to every padded input; outputs at the original positions must not move."""
+    padded_inputs = [_append_padding(x) if spec.padded else x for spec, x in zip(specs, inputs, strict=True)]
+    padded_outputs = _forward(model, padded_inputs)
+    if outputs.ndim >= 3 and padded_outputs.shape[1] != outputs.shape[1]:
+        padded_outputs = padded_outputs[:, : outputs.shape[1]]
+    _expect(padded_outputs.shape == outputs.shape, f"padded output shape {padded_outputs.shape} != {outputs.shape}")
+    error = _max_error(padded_outputs, outputs)
+    _expect(error < PADDING_TOLERANCE, f"appending padding changed the outputs by {error:.3g}")
+    return error
+
+
+def _check_mixed_forward(build, model, inputs, outputs, policy):
+    with dtype_policy(policy):
+        mixed = build()
+    mixed.set_weights(model.get_weights())
+    mixed_outputs = _forward(mixed, inputs)
+    _expect_finite(mixed_outputs, f"{policy} forward pass")
+    scale = float(np.max(np.abs(outputs))) or 1.0
+    error = _max_error(mixed_outputs, outputs) / scale
+    _expect(
+        error < MIXED_TOLERANCE[policy],
+        f"{policy} outputs differ from float32 by {error:.3g} of the output scale (allowed {MIXED_TOLERANCE[policy]})",
+    )
+    return mixed, error
+
+
+def _check_training_step(model, inputs, outputs, where: str) -> None:
+    """One XLA-compiled optimizer step on a regression target; it must change the trainable weights."""
+    before = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", jit_compile=True)
+    target = np.random.default_rng(1).standard_normal(outputs.shape).astype("float32")
+    loss = model.train_on_batch(_one_or_list(inputs), target)
+    _expect(model.jit_compile is True, f"{where}: Keras turned jit_compile off for this model")
+    _expect(bool(np.isfinite(loss)), f"{where}: training step loss is {loss}")
+    after = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
+    changed = any(not np.array_equal(b, a) for b, a in zip(before, after, strict=True))
+    _expect(changed or not before, f"{where}: the training step changed no trainable weight")
+
+
+def _check_fresh_process_reload(model, inputs, outputs) -> float:
+    with tempfile.TemporaryDirectory(prefix="kerazoo-check-") as folder:
+        model_path = os.path.join(folder, "model.keras")
+        model.save(model_path)
+        reloaded = _reload_worker().predict(model_path, inputs, folder)
+    _expect(reloaded.shape == outputs.shape, f"reloaded output shape {reloaded.shape} != {outputs.shape}")
+    error = _max_error(reloaded, outputs)
+    _expect(error < RELOAD_TOLERANCE, f"the model reloaded in a fresh process differs by {error:.3g}")
+    return error
+
+
+_REPLY = "KERAZOO_RELOAD "
+
+
+class _ReloadWorker:
+    """One long-lived `python -m kerazoo.testing` process that reloads every saved model of a session.
+
+    Starting Python with Keras and a backend costs seconds; paying that once keeps the fresh-process
+    check affordable for hundreds of models. The process imports kerazoo and nothing else.
+    """
+
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kerazoo.testing"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        atexit.register(self.close)
+
+    def predict(self, model_path: str, inputs: Sequence[np.ndarray], folder: str) -> np.ndarray:
+        inputs_path = os.path.join(folder, "inputs.npz")
+        outputs_path = os.path.join(folder, "outputs.npy")
+        np.savez(inputs_path, *inputs)
+        request = {"model": model_path, "inputs": inputs_path, "outputs": outputs_path}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(_REPLY):
+                reply = json.loads(line[len(_REPLY) :])
+                _expect("error" not in reply, f"reloading in a fresh process failed:\n{reply.get('error')}")
+                return np.load(outputs_path)
+        raise AssertionError(f"the reload process exited with code {self.process.wait()}")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=30)
+
+
+_worker: _ReloadWorker | None = None
+
+
+def _reload_worker() -> _ReloadWorker:
+    global _worker
+    if _worker is None or _worker.process.poll() is not None:
+        _worker = _ReloadWorker()
+    return _worker
+
+
+def _serve_reloads() -> None:
+    """The worker's loop: one JSON request a line on stdin, one reply line on stdout."""
+    import traceback
+
+    import kerazoo  # noqa: F401  registers kerazoo's layers, as a user's fresh process would
+
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            model = keras.saving.load_model(request["model"])
+            with np.load(request["inputs"]) as data:
+                inputs = [data[f"arr_{i}"] for i in range(len(data.files))]
+            np.save(request["outputs"], _forward(model, inputs))
+            reply = {"ok": True}
+        except Exception:  # reported to the parent, which fails the check with the traceback
+            reply = {"error": traceback.format_exc()}
+        print(_REPLY + json.dumps(reply), flush=True)
+
+
+if __name__ == "__main__":
+    _serve_reloads()
