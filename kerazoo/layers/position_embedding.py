@@ -38,7 +38,7 @@ class PositionEmbedding(keras.layers.Layer):
 
     def call(self, inputs, start_index=0):
         length = ops.shape(inputs)[1]
-        table = ops.slice(self.embeddings, (start_index, 0), (length, inputs.shape[-1]))
+        table = ops.slice(ops.convert_to_tensor(self.embeddings), (start_index, 0), (length, inputs.shape[-1]))
         return inputs + ops.cast(table, inputs.dtype)[None]
 
     def compute_output_shape(self, input_shape):

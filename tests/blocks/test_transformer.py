@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from kerazoo import blocks
-from kerazoo.testing import Spec, check_block
+from kerazoo.testing import Spec, attention_policies, check_block, check_model
 
 SEQUENCE = Spec((6, 8), padded=True)
 CONTEXT = Spec((5, 8), padded=True)
+POLICIES = attention_policies()
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -22,11 +23,12 @@ def test_encoder_block_passes_the_block_checks(norm_first):
         dropout=0.1,
         norm_first=norm_first,
         expected_shape=(6, 8),
+        policies=POLICIES,
     )
 
 
 def test_rotary_encoder_block_passes_the_block_checks():
-    check_block(blocks.transformer_encoder_block, SEQUENCE, num_heads=2, ffn_dim=16, rotary=True)
+    check_block(blocks.transformer_encoder_block, SEQUENCE, num_heads=2, ffn_dim=16, rotary=True, policies=POLICIES)
 
 
 def test_decoder_block_with_cross_attention_passes_the_block_checks():
@@ -35,11 +37,30 @@ def test_decoder_block_with_cross_attention_passes_the_block_checks():
         SEQUENCE,
         CONTEXT,
         expected_shape=(6, 8),
+        policies=POLICIES,
     )
 
 
 def test_rotary_pre_norm_decoder_block_without_context_passes_the_block_checks():
-    check_block(blocks.transformer_decoder_block, SEQUENCE, num_heads=2, ffn_dim=16, rotary=True, norm_first=True)
+    check_block(
+        blocks.transformer_decoder_block,
+        SEQUENCE,
+        num_heads=2,
+        ffn_dim=16,
+        rotary=True,
+        norm_first=True,
+        policies=POLICIES,
+    )
+
+
+@pytest.mark.skipif(POLICIES != ("mixed_bfloat16",), reason="float16 attention compiles on this backend")
+@pytest.mark.xfail(strict=True, reason="XLA:CPU has no float16 dot with float32 accumulation (JAX on CPU)")
+def test_float16_attention_trains_on_jax_cpu():
+    def build():
+        x = keras.Input((6, 8))
+        return keras.Model(x, blocks.transformer_encoder_block(x, 2, 16))
+
+    check_model(build, Spec((6, 8)), policies=("mixed_float16",))
 
 
 def _weights(model, rng):

@@ -1,0 +1,29 @@
+"""Atomic file writes: a crash or kill never leaves a half-written file where a good one was."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yields a temporary path beside `path`; on success it is renamed over `path`, on error removed.
+
+    The temporary file sits in the same folder so the final `os.replace` is a same-filesystem rename,
+    which is atomic on POSIX and Windows. The suffix is kept so writers that pick a format from the
+    extension (Keras, matplotlib) still do.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -1,0 +1,81 @@
+import keras
+import numpy as np
+import pytest
+
+from kerazoo import layers
+
+ALL_LAYERS = [
+    layers.AttentionPooling(units=3),
+    layers.MultiHeadAttention(2, key_dim=4, rotary=True, rotary_max_wavelength=500.0),
+    layers.PositionEmbedding(max_length=9),
+    layers.SinusoidalPositionEmbedding(max_wavelength=100.0),
+]
+
+
+@pytest.mark.parametrize("layer", ALL_LAYERS, ids=lambda layer: type(layer).__name__)
+def test_layers_are_registered_under_the_kerazoo_package(layer):
+    name = keras.saving.get_registered_name(type(layer))
+    assert name == f"kerazoo>{type(layer).__name__}"
+    assert keras.saving.get_registered_object(name) is type(layer)
+
+
+@pytest.mark.parametrize("layer", ALL_LAYERS, ids=lambda layer: type(layer).__name__)
+def test_layer_config_rebuilds_an_equal_layer(layer):
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+
+
+def _rotate(x, start_index=0):
+    return keras.ops.convert_to_numpy(layers.apply_rotary(np.asarray(x, "float32"), start_index=start_index))
+
+
+def test_rotary_keeps_the_norm_of_each_head():
+    x = np.random.default_rng(0).standard_normal((1, 5, 2, 8))
+    np.testing.assert_allclose(np.linalg.norm(_rotate(x), axis=-1), np.linalg.norm(x, axis=-1), rtol=1e-5)
+
+
+def test_rotary_scores_depend_only_on_the_relative_position():
+    rng = np.random.default_rng(0)
+    q, k = rng.standard_normal((1, 1, 1, 8)), rng.standard_normal((1, 1, 1, 8))
+    queries = _rotate(np.repeat(q, 6, axis=1))
+    keys = _rotate(np.repeat(k, 6, axis=1))
+    scores = np.einsum("bqnh,bknh->qk", queries, keys)
+    np.testing.assert_allclose(scores[4, 2], scores[3, 1], rtol=1e-5)
+    np.testing.assert_allclose(scores[5, 1], scores[4, 0], rtol=1e-5)
+    assert not np.isclose(scores[4, 2], scores[4, 1])
+
+
+def test_rotary_start_index_continues_the_positions():
+    x = np.random.default_rng(0).standard_normal((1, 6, 1, 4))
+    np.testing.assert_allclose(_rotate(x[:, 4:], start_index=4), _rotate(x)[:, 4:], atol=1e-5)
+
+
+def test_multi_head_attention_rejects_rotary_with_an_odd_key_dim():
+    with pytest.raises(ValueError, match="Rotary positions need an even `key_dim`. Received: key_dim=3"):
+        layers.MultiHeadAttention(2, key_dim=3, rotary=True)
+
+
+def test_multi_head_attention_masks_padding_on_the_keys_only():
+    # Fully masked query rows give NaN in fused kernels; padded queries attend to the real keys instead.
+    attention = layers.MultiHeadAttention(2, key_dim=4)
+    x = np.random.default_rng(0).standard_normal((1, 4, 8)).astype("float32")
+    mask = np.array([[True, True, False, False]])
+    with_query_mask = attention(x, x, query_mask=mask, value_mask=mask)
+    keys_only = attention(x, x, value_mask=mask)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(with_query_mask), keras.ops.convert_to_numpy(keys_only))
+
+
+def test_sinusoidal_start_index_continues_the_positions():
+    table = keras.ops.convert_to_numpy(layers.sinusoidal_positions(6, 4))
+    shifted = keras.ops.convert_to_numpy(layers.sinusoidal_positions(2, 4, start_index=4))
+    np.testing.assert_allclose(shifted, table[4:], atol=1e-6)
+
+
+def test_position_embedding_rejects_inputs_longer_than_max_length():
+    with pytest.raises(ValueError, match="The input is longer than `max_length`. Received: length=5, max_length=4"):
+        layers.PositionEmbedding(max_length=4)(keras.Input((5, 8)))
+
+
+def test_attention_pooling_rejects_non_positive_units():
+    with pytest.raises(ValueError, match="`units` must be a positive integer"):
+        layers.AttentionPooling(units=0)
