@@ -14,17 +14,8 @@ import keras
 import numpy as np
 
 from kerazoo import blocks
+from kerazoo.data import load_digits
 from kerazoo.training import plot_history, save_model
-
-
-def load_digits(seed: int = 0):
-    """scikit-learn's 1,797 handwritten digits as (8, 8, 1) images in [0, 1], split 80/20."""
-    from sklearn.datasets import load_digits as sklearn_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = sklearn_digits()
-    images = (digits.images / 16.0).astype("float32")[..., None]
-    return train_test_split(images, digits.target, test_size=0.2, random_state=seed, stratify=digits.target)
 
 
 def build_model(classes: int = 10) -> keras.Model:
@@ -46,7 +37,7 @@ def main(argv=None) -> float:
     args = parser.parse_args(argv)
 
     keras.utils.set_random_seed(args.seed)
-    x_train, x_test, y_train, y_test = load_digits(args.seed)
+    (x_train, y_train), (x_test, y_test) = load_digits(seed=args.seed)
     model = build_model()
     model.compile(
         optimizer=keras.optimizers.Adam(3e-3),

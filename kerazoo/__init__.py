@@ -5,8 +5,8 @@ Importing kerazoo registers its layers with Keras, so `.keras` files that use th
 feature that needs them is first used.
 """
 
-from kerazoo import blocks, layers
+from kerazoo import blocks, layers, models
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "blocks", "layers"]
+__all__ = ["__version__", "blocks", "layers", "models"]

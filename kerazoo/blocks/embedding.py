@@ -56,8 +56,15 @@ def token_and_position_embedding(
         embeddings_initializer=embeddings_initializer or "uniform",
         name=f"{name}_token",
     )(tokens)
+    position_layer = position_embedding(position, max_length, name=f"{name}_position")
+    return position_layer(x) if position_layer else x
+
+
+def position_embedding(position: str, max_length: int, *, name: str):
+    """The layer that adds `position` positions to embedded tokens, or None for "none"."""
+    require_choice("position", position, POSITIONS)
     if position == "sinusoidal":
-        x = SinusoidalPositionEmbedding(name=f"{name}_position")(x)
-    elif position == "learned":
-        x = PositionEmbedding(max_length, name=f"{name}_position")(x)
-    return x
+        return SinusoidalPositionEmbedding(name=name)
+    if position == "learned":
+        return PositionEmbedding(max_length, name=name)
+    return None

@@ -3,12 +3,14 @@
 from kerazoo.layers.attention_pooling import AttentionPooling
 from kerazoo.layers.multi_head_attention import MultiHeadAttention, apply_rotary
 from kerazoo.layers.position_embedding import PositionEmbedding
+from kerazoo.layers.reversible_embedding import ReversibleEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
 
 __all__ = [
     "AttentionPooling",
     "MultiHeadAttention",
     "PositionEmbedding",
+    "ReversibleEmbedding",
     "SinusoidalPositionEmbedding",
     "apply_rotary",
     "sinusoidal_positions",

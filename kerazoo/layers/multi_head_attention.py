@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 from keras import ops
+from keras.src.backend.common.masking import get_keras_mask, set_keras_mask
 
 
 def apply_rotary(x, max_wavelength: float = 10000.0, start_index=0):
@@ -31,12 +32,15 @@ class MultiHeadAttention(keras.layers.MultiHeadAttention):
     Everything else (projections, the fused `keras.ops.dot_product_attention` path when `dropout` is 0,
     causal masks, Keras masks read from the inputs) is Keras's own.
 
-    Two changes:
+    Three changes:
     - `rotary=True` rotates queries and keys by their position before the dot product (RoFormer).
     - Padding is masked on the keys only. Keras also masks whole rows of padded *queries*; a fully
       masked row makes fused kernels (PyTorch SDPA, cuDNN) return NaN at padded positions, and the next
       block's value projection would carry it into real positions (0 * NaN is NaN). Padded queries now
       attend like real ones; their outputs stay masked downstream.
+    - The inputs keep their Keras masks. Keras's `call` deletes them from the input tensors, so in a
+      residual `Add([x, attention(x, x)])` the `x` arrives unmasked, the merged mask is dropped, and
+      every later layer attends to padding.
 
     Args:
         num_heads: number of attention heads.
@@ -52,6 +56,40 @@ class MultiHeadAttention(keras.layers.MultiHeadAttention):
         super().__init__(num_heads=num_heads, key_dim=key_dim, **kwargs)
         self.rotary = rotary
         self.rotary_max_wavelength = rotary_max_wavelength
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+    ):
+        # The argument names are Keras's own: Layer.__call__ fills `value_mask` and `key_mask` from the
+        # masks of `value` and `key` only when the signature names them.
+        inputs = [tensor for tensor in (query, value, key) if tensor is not None]
+        masks = [get_keras_mask(tensor) for tensor in inputs]
+        try:
+            return super().call(
+                query,
+                value,
+                key=key,
+                query_mask=query_mask,
+                value_mask=value_mask,
+                key_mask=key_mask,
+                attention_mask=attention_mask,
+                return_attention_scores=return_attention_scores,
+                training=training,
+                use_causal_mask=use_causal_mask,
+            )
+        finally:
+            for tensor, mask in zip(inputs, masks, strict=True):
+                set_keras_mask(tensor, mask)
 
     def _compute_attention_mask(self, query, value, query_mask=None, **kwargs):
         return super()._compute_attention_mask(query, value, query_mask=None, **kwargs)

@@ -4,8 +4,9 @@ import keras
 import keras.src.ops
 import numpy as np
 import pytest
+from keras.src.backend.common.masking import get_keras_mask, set_keras_mask
 
-from kerazoo import blocks
+from kerazoo import blocks, layers
 from kerazoo.testing import Spec, attention_policies, check_block, check_model
 
 SEQUENCE = Spec((6, 8), padded=True)
@@ -61,6 +62,27 @@ def test_float16_attention_trains_on_jax_cpu():
         return keras.Model(x, blocks.transformer_encoder_block(x, 2, 16))
 
     check_model(build, Spec((6, 8)), policies=("mixed_float16",))
+
+
+def test_padding_stays_invisible_through_stacks_of_blocks():
+    def encoder_decoder_stack(x, context):
+        for _ in range(2):
+            context = blocks.transformer_encoder_block(context, 2, 16)
+        for _ in range(2):
+            x = blocks.transformer_decoder_block(x, context, num_heads=2, ffn_dim=16)
+        return x
+
+    result = check_block(encoder_decoder_stack, SEQUENCE, CONTEXT, policies=())
+    assert result.padding_error < 1e-4
+
+
+def test_attention_leaves_the_masks_of_its_inputs_in_place():
+    # Keras's MultiHeadAttention deletes them, which unmasks the residual branch of a post-norm block.
+    tensor = keras.ops.convert_to_tensor(np.ones((1, 2, 8), "float32"))
+    mask = keras.ops.convert_to_tensor(np.array([[True, False]]))
+    set_keras_mask(tensor, mask)
+    layers.MultiHeadAttention(2, key_dim=4)(tensor, tensor)
+    assert get_keras_mask(tensor) is mask
 
 
 def _weights(model, rng):

@@ -1,0 +1,33 @@
+"""Whole models built from kerazoo blocks, found by name in a registry.
+
+models.list_models("resnet*")        # ['resnet18', 'resnet34', 'resnet50']
+models.info("gpt").outputs           # 'logits'
+model = models.build("resnet18", classes=10, input_shape=(32, 32, 3))
+model = models.resnet18(classes=10)  # the same builder, called directly
+"""
+
+from kerazoo.models.cnn import lenet5, resnet18, resnet34, resnet50, simple_cnn
+from kerazoo.models.generation import generate
+from kerazoo.models.recurrent import bilstm_attention_classifier, lstm_classifier, lstm_seq2seq
+from kerazoo.models.registry import ModelInfo, build, info, list_models, register
+from kerazoo.models.transformer import gpt, transformer_classifier, transformer_seq2seq
+
+__all__ = [
+    "ModelInfo",
+    "bilstm_attention_classifier",
+    "build",
+    "generate",
+    "gpt",
+    "info",
+    "lenet5",
+    "list_models",
+    "lstm_classifier",
+    "lstm_seq2seq",
+    "register",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "simple_cnn",
+    "transformer_classifier",
+    "transformer_seq2seq",
+]

@@ -1,0 +1,187 @@
+"""Plumbing every model family shares: inputs, heads, pre-trained embeddings and weights files."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from collections.abc import Callable, Mapping
+
+import keras
+import numpy as np
+from keras import layers
+
+from kerazoo._validation import require_activation, require_choice, require_positive_int, require_rate
+
+POOLINGS = (None, "avg", "max")
+
+
+def image_input(input_shape, input_tensor, default_shape: tuple):
+    """The model's image input: `input_tensor` when given, else an `Input` of `input_shape` (or the default)."""
+    if input_tensor is not None:
+        if not keras.backend.is_keras_tensor(input_tensor):
+            raise TypeError(f"`input_tensor` must be a Keras tensor. Received: {type(input_tensor).__name__}")
+        return input_tensor
+    shape = tuple(input_shape) if input_shape is not None else default_shape
+    if len(shape) != 3:
+        raise ValueError(f"`input_shape` must be (height, width, channels). Received: input_shape={input_shape}")
+    return keras.Input(shape, name="image")
+
+
+def check_image_head(*, include_top, pooling, classes, classifier_activation) -> None:
+    """Validates the keras.applications-style head arguments before any layer is built."""
+    require_choice("pooling", pooling, POOLINGS)
+    require_positive_int(classes=classes)
+    require_activation("classifier_activation", classifier_activation)
+    if not isinstance(include_top, bool):
+        raise TypeError(f"`include_top` must be True or False. Received: include_top={include_top!r}")
+
+
+def image_model(
+    inputs,
+    features: Mapping,
+    *,
+    top: Callable,
+    include_top: bool,
+    pooling,
+    classes: int,
+    classifier_activation,
+    weights,
+    return_features: bool,
+    name: str,
+) -> keras.Model:
+    """Finishes an image model the keras.applications way, from its ordered dict of feature maps.
+
+    `top(x)` builds the family's layers between the last feature map and the classifier. With
+    `return_features`, the model returns the feature maps by name (a pyramid for detection or
+    segmentation heads), plus "output" when there is a top or pooling.
+    """
+    x = list(features.values())[-1]
+    if include_top:
+        x = top(x)
+        x = classifier(x, classes, classifier_activation)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    if return_features:
+        outputs = dict(features)
+        if include_top or pooling:
+            outputs["output"] = x
+    else:
+        outputs = x
+    model = keras.Model(inputs, outputs, name=name)
+    if weights is not None:
+        load_weights(model, weights, include_top=include_top, classes=classes)
+    return model
+
+
+def classifier(x, classes: int, activation, *, name: str = "predictions"):
+    """The final Dense layer, in float32 under mixed precision so softmax and losses stay stable."""
+    return layers.Dense(classes, activation=activation, dtype="float32", name=name)(x)
+
+
+def check_sequence_sizes(*, dropout: float = 0.0, **sizes) -> None:
+    require_positive_int(**sizes)
+    require_rate(dropout=dropout)
+
+
+def token_input(name: str = "tokens"):
+    return keras.Input((None,), dtype="int32", name=name)
+
+
+def embedding_initializer(embedding_matrix, vocab_size: int, dim: int):
+    """`embedding_matrix` (a `(vocab_size, dim)` array, e.g. from `kerazoo.embeddings.embedding_matrix`)
+    checked against the model's sizes; returned as the array to assign after building."""
+    if embedding_matrix is None:
+        return None
+    matrix = np.asarray(embedding_matrix, dtype="float32")
+    if matrix.shape != (vocab_size, dim):
+        raise ValueError(
+            f"`embedding_matrix` must have shape (vocab_size, dim) = ({vocab_size}, {dim}). "
+            f"Received: embedding_matrix.shape={matrix.shape}"
+        )
+    return matrix
+
+
+def set_token_embeddings(model: keras.Model, layer_name: str, matrix, trainable: bool) -> None:
+    """Copies pre-trained vectors into the token table after building, so the config stays small.
+
+    A `Constant` initializer would put the whole matrix into the model's JSON config.
+    """
+    layer = model.get_layer(layer_name)
+    if matrix is not None:
+        layer.embeddings.assign(matrix)
+    layer.trainable = trainable
+
+
+def load_weights(model: keras.Model, path, *, include_top: bool = True, classes: int | None = None) -> None:
+    """`model.load_weights(path)` with errors that say which argument does not fit the file.
+
+    Keras matches weights by layer order and type, so a file from another architecture can fail deep in
+    `assign` or, worse, half-load. The file's variable shapes are compared first.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"`weights` file not found. Received: weights={path!r}")
+    saved = _saved_variable_shapes(path)
+    if include_top and classes is not None:
+        file_classes = _top_classes(saved)
+        if file_classes is not None and file_classes != classes:
+            raise ValueError(
+                f"`classes`={classes} does not fit the weights file {path!r}, whose top has {file_classes} classes. "
+                f"Pass classes={file_classes}, or include_top=False to load everything below the top."
+            )
+    expected = sorted(tuple(w.shape) for w in model.weights)
+    found = sorted(shape for shapes in saved.values() for shape in shapes)
+    fits = found == expected if include_top else _contains(found, expected)
+    if not fits:
+        raise ValueError(
+            f"The `weights` file {path!r} was not saved from this architecture ({model.name}): it holds "
+            f"{len(found)} variables, the model has {len(expected)} of other shapes. Load a file saved from "
+            "the same builder with the same arguments."
+        )
+    try:
+        model.load_weights(path)
+    except ValueError as error:
+        raise ValueError(f"The `weights` file {path!r} does not fit {model.name}: {error}") from None
+
+
+def _saved_variable_shapes(path: str) -> dict[str, list[tuple]]:
+    """{layer group: [variable shapes]} read from a `.weights.h5` file or the weights inside a `.keras`."""
+    import h5py
+
+    if path.endswith(".keras"):
+        with zipfile.ZipFile(path) as archive:
+            source = io.BytesIO(archive.read("model.weights.h5"))
+    elif path.endswith(".weights.h5"):
+        source = path
+    else:
+        raise ValueError(f"`weights` must be a '.weights.h5' or '.keras' file. Received: weights={path!r}")
+    shapes: dict[str, list[tuple]] = {}
+    with h5py.File(source, "r") as file:
+
+        def visit(name, item):
+            if isinstance(item, h5py.Dataset):
+                shapes.setdefault(name.rsplit("/vars/", 1)[0], []).append(tuple(item.shape))
+
+        file.visititems(visit)
+    return shapes
+
+
+def _top_classes(saved: Mapping[str, list[tuple]]) -> int | None:
+    """Output width of the last Dense layer in the file (Keras names them dense, dense_1, ... in order)."""
+    dense = [(int(m.group(1) or 0), group) for group in saved if (m := re.search(r"/dense(?:_(\d+))?$", group))]
+    if not dense:
+        return None
+    return saved[max(dense)[1]][0][-1]
+
+
+def _contains(found: list, expected: list) -> bool:
+    remaining = list(found)
+    for shape in expected:
+        if shape not in remaining:
+            return False
+        remaining.remove(shape)
+    return True

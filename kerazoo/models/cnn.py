@@ -1,0 +1,199 @@
+"""Image classifiers: the classic MNIST convnet, LeNet-5 and the ResNet family (He et al. 2016).
+
+Every builder takes the keras.applications arguments (`include_top, input_shape, input_tensor, pooling,
+classes, classifier_activation, weights, name`) plus `return_features` for a dict of feature maps, and
+returns probabilities (`classifier_activation="softmax"`; pass None for logits).
+"""
+
+from __future__ import annotations
+
+from keras import layers
+
+from kerazoo import blocks
+from kerazoo._validation import require_positive_int
+from kerazoo.models._common import check_image_head, image_input, image_model
+from kerazoo.models.registry import register
+
+_TINY_RESNET = {"input_shape": (32, 32, 3), "classes": 5, "width": 4}
+
+
+def _require_min_size(image, minimum: int, name: str) -> None:
+    height, width = image.shape[1:3]
+    if (height is not None and height < minimum) or (width is not None and width < minimum):
+        raise ValueError(
+            f"{name} needs images of at least {minimum}x{minimum}. Received: input_shape={tuple(image.shape[1:])}"
+        )
+
+
+def _dense_top(*widths: int):
+    def top(x):
+        x = layers.Flatten(name="flatten")(x)
+        for index, width in enumerate(widths, start=1):
+            x = layers.Dense(width, activation="relu", name=f"fc{index}")(x)
+        return x
+
+    return top
+
+
+@register(
+    family="cnn",
+    task="image-classification",
+    inputs="image (28, 28, 1) float32",
+    outputs="probabilities",
+    paper="The Keras MNIST convnet (TensorFlow CNN tutorial)",
+    small_config={"input_shape": (28, 28, 1), "classes": 5},
+)
+def simple_cnn(
+    *,
+    include_top: bool = True,
+    input_shape=None,
+    input_tensor=None,
+    pooling=None,
+    classes: int = 10,
+    classifier_activation="softmax",
+    weights=None,
+    return_features: bool = False,
+    name: str = "simple_cnn",
+):
+    """The classic two-block convnet: Conv32-3x3, MaxPool, Conv64-3x3, MaxPool, Conv64-3x3, Dense64."""
+    check_image_head(
+        include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
+    )
+    image = image_input(input_shape, input_tensor, (28, 28, 1))
+    _require_min_size(image, 18, "simple_cnn")
+    conv1 = layers.Conv2D(32, 3, activation="relu", name="conv1")(image)
+    conv2 = layers.Conv2D(64, 3, activation="relu", name="conv2")(layers.MaxPooling2D(name="pool1")(conv1))
+    conv3 = layers.Conv2D(64, 3, activation="relu", name="conv3")(layers.MaxPooling2D(name="pool2")(conv2))
+    return image_model(
+        image,
+        {"conv1": conv1, "conv2": conv2, "conv3": conv3},
+        top=_dense_top(64),
+        include_top=include_top,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        weights=weights,
+        return_features=return_features,
+        name=name,
+    )
+
+
+@register(
+    family="cnn",
+    task="image-classification",
+    inputs="image (32, 32, 1) float32",
+    outputs="probabilities",
+    paper="LeCun et al. 1998, Gradient-based learning applied to document recognition",
+    small_config={"input_shape": (32, 32, 1), "classes": 5},
+)
+def lenet5(
+    *,
+    include_top: bool = True,
+    input_shape=None,
+    input_tensor=None,
+    pooling=None,
+    classes: int = 10,
+    classifier_activation="softmax",
+    weights=None,
+    return_features: bool = False,
+    name: str = "lenet5",
+):
+    """LeNet-5 as usually built today: Conv6-5x5, MaxPool, Conv16-5x5, MaxPool, Dense120, Dense84 (ReLU)."""
+    check_image_head(
+        include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
+    )
+    image = image_input(input_shape, input_tensor, (32, 32, 1))
+    _require_min_size(image, 16, "lenet5")
+    conv1 = layers.Conv2D(6, 5, activation="relu", name="conv1")(image)
+    conv2 = layers.Conv2D(16, 5, activation="relu", name="conv2")(layers.MaxPooling2D(name="pool1")(conv1))
+    pooled = layers.MaxPooling2D(name="pool2")(conv2)
+    return image_model(
+        image,
+        {"conv1": conv1, "conv2": pooled},
+        top=_dense_top(120, 84),
+        include_top=include_top,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        weights=weights,
+        return_features=return_features,
+        name=name,
+    )
+
+
+def _resnet(
+    stages: tuple[int, ...],
+    bottleneck: bool,
+    *,
+    include_top: bool = True,
+    input_shape=None,
+    input_tensor=None,
+    pooling=None,
+    classes: int = 1000,
+    classifier_activation="softmax",
+    weights=None,
+    return_features: bool = False,
+    width: int = 64,
+    name: str = "resnet",
+):
+    """ResNet v1 (post-activation, no conv bias): a 7x7/2 stem, a 3x3/2 max pool, then `stages` of units.
+
+    Stage i (conv2 ... conv5 in the paper's table) has `stages[i]` units of width `width * 2**i` (64 in
+    the paper); its first unit strides by 2, except in conv2 which follows the max pool. Features are
+    named after the stages.
+    """
+    check_image_head(
+        include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
+    )
+    require_positive_int(width=width)
+    image = image_input(input_shape, input_tensor, (224, 224, 3))
+    x = blocks.conv_bn_act(image, width, 7, strides=2, name="conv1")
+    x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
+    features = {"conv1": x}
+    for stage, units in enumerate(stages):
+        for unit in range(units):
+            strides = 2 if unit == 0 and stage > 0 else 1
+            name_prefix = f"conv{stage + 2}_block{unit + 1}"
+            x = blocks.residual_block(x, width * 2**stage, strides=strides, bottleneck=bottleneck, name=name_prefix)
+        features[f"conv{stage + 2}"] = x
+    return image_model(
+        image,
+        features,
+        top=layers.GlobalAveragePooling2D(name="avg_pool"),
+        include_top=include_top,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        weights=weights,
+        return_features=return_features,
+        name=name,
+    )
+
+
+_RESNET = dict(
+    family="resnet",
+    task="image-classification",
+    inputs="image (224, 224, 3) float32",
+    outputs="probabilities",
+    paper="He et al. 2016, Deep residual learning for image recognition",
+    small_config=_TINY_RESNET,
+    arguments_of=_resnet,
+)
+
+
+@register(**_RESNET)
+def resnet18(**kwargs):
+    """ResNet-18 (He et al. 2016): basic units in stages of 2, 2, 2, 2."""
+    return _resnet((2, 2, 2, 2), bottleneck=False, **{"name": "resnet18", **kwargs})
+
+
+@register(**_RESNET)
+def resnet34(**kwargs):
+    """ResNet-34 (He et al. 2016): basic units in stages of 3, 4, 6, 3."""
+    return _resnet((3, 4, 6, 3), bottleneck=False, **{"name": "resnet34", **kwargs})
+
+
+@register(**_RESNET)
+def resnet50(**kwargs):
+    """ResNet-50 (He et al. 2016): bottleneck units in stages of 3, 4, 6, 3."""
+    return _resnet((3, 4, 6, 3), bottleneck=True, **{"name": "resnet50", **kwargs})

@@ -1,0 +1,108 @@
+"""Autoregressive generation for the language and seq2seq models."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from kerazoo._validation import require_positive_int
+from kerazoo.layers import PositionEmbedding
+
+
+def generate(
+    model: keras.Model,
+    tokens,
+    max_new_tokens: int,
+    *,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    seed: int | None = None,
+    end_token: int | None = None,
+) -> np.ndarray:
+    """Extends token sequences with `model`'s predictions, one token at a time.
+
+    Works for `gpt` (pass the prompt ids) and both seq2seq models (pass {"source": ids, "target": prefix},
+    the prefix starting with the start token). Prompts may have different lengths, right-padded with 0.
+    Every step runs the model's compiled predict function on one fixed-size buffer, so it traces once
+    and runs under XLA; nothing is cached between steps, so a step costs a full forward pass.
+
+    Args:
+        model: a model whose output is `(batch, seq, vocab)` logits, step t predicting token t + 1.
+        tokens: `(batch, prompt_length)` ids, or a dict with "source" and "target" for seq2seq models.
+        max_new_tokens: how many tokens to add.
+        temperature: 0 picks the most likely token (greedy); above 0 samples from softmax(logits / T).
+        top_k: sample only among the k most likely tokens.
+        seed: seeds the sampling, so the same seed gives the same tokens.
+        end_token: a row stops growing once it produced this id; the rest of the row stays 0.
+
+    Returns:
+        `(batch, prompt_length + max_new_tokens)` int32 ids: the prompt (or target prefix) and its continuation.
+    """
+    require_positive_int(max_new_tokens=max_new_tokens)
+    if temperature < 0:
+        raise ValueError(f"`temperature` must be >= 0. Received: temperature={temperature}")
+    if top_k is not None:
+        require_positive_int(top_k=top_k)
+    inputs, key = _split_inputs(model, tokens)
+    prompt = np.asarray(inputs[key], dtype="int32")
+    if prompt.ndim != 2:
+        raise ValueError(f"The prompt must be a (batch, length) array of ids. Received shape {prompt.shape}")
+    lengths = (prompt != 0).sum(axis=1)
+    if np.any(lengths == 0):
+        raise ValueError("Every prompt needs at least one token (a start token for seq2seq models).")
+    total = prompt.shape[1] + max_new_tokens
+    _require_fits(model, total)
+
+    buffer = np.zeros((prompt.shape[0], total), dtype="int32")
+    buffer[:, : prompt.shape[1]] = prompt
+    rng = np.random.default_rng(seed)
+    rows = np.arange(len(buffer))
+    finished = np.zeros(len(buffer), dtype=bool)
+    for _ in range(max_new_tokens):
+        inputs[key] = buffer
+        logits = np.asarray(model.predict_on_batch(inputs if len(inputs) > 1 else buffer), dtype="float64")
+        next_tokens = _choose(logits[rows, lengths - 1], temperature, top_k, rng)
+        active = ~finished & (lengths < total)
+        buffer[rows[active], lengths[active]] = next_tokens[active]
+        lengths = lengths + active
+        if end_token is not None:
+            finished |= active & (next_tokens == end_token)
+        if finished.all():
+            break
+    return buffer
+
+
+def _split_inputs(model, tokens):
+    """The model's inputs as a dict, and the key of the sequence that grows."""
+    names = [tensor.name for tensor in model.inputs]
+    if set(names) == {"source", "target"}:
+        if not isinstance(tokens, dict) or set(tokens) != {"source", "target"}:
+            raise ValueError(
+                f"{model.name} is a seq2seq model: pass tokens={{'source': ids, 'target': prefix}}, the prefix "
+                "starting with the start token."
+            )
+        return {"source": np.asarray(tokens["source"], "int32"), "target": tokens["target"]}, "target"
+    if len(names) != 1:
+        raise ValueError(f"generate() takes a language model or a seq2seq model. {model.name} has inputs {names}")
+    return {names[0]: tokens}, names[0]
+
+
+def _require_fits(model, total: int) -> None:
+    for layer in model.layers:
+        if isinstance(layer, PositionEmbedding) and total > layer.max_length:
+            raise ValueError(
+                f"The prompt plus `max_new_tokens` ({total} tokens) is longer than the model's position table "
+                f"(max_length={layer.max_length})."
+            )
+
+
+def _choose(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> np.ndarray:
+    if temperature == 0:
+        return logits.argmax(axis=-1)
+    logits = logits / temperature
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = np.partition(logits, -top_k, axis=-1)[:, -top_k][:, None]
+        logits = np.where(logits < kth, -np.inf, logits)
+    probabilities = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probabilities /= probabilities.sum(axis=-1, keepdims=True)
+    return np.array([rng.choice(len(p), p=p) for p in probabilities])

@@ -1,0 +1,227 @@
+"""Transformer models: a BERT-style classifier, the encoder-decoder of Vaswani et al. and a GPT.
+
+`transformer_classifier` returns probabilities (`classifier_activation="softmax"`; None gives logits);
+`transformer_seq2seq` and `gpt` return float32 logits over the vocabulary. Token id 0 is padding.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from kerazoo import blocks
+from kerazoo._validation import require_choice
+from kerazoo.blocks.embedding import POSITIONS, position_embedding
+from kerazoo.blocks.transformer import LAYER_NORM_EPSILON
+from kerazoo.layers import ReversibleEmbedding
+from kerazoo.models._common import (
+    check_sequence_sizes,
+    classifier,
+    embedding_initializer,
+    set_token_embeddings,
+    token_input,
+)
+from kerazoo.models.registry import register
+
+_TINY = {"vocab_size": 50, "max_length": 16, "dim": 16, "num_heads": 2, "ffn_dim": 32, "num_layers": 2}
+POOLINGS = ("mean", "attention")
+
+
+def _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position):
+    check_sequence_sizes(
+        vocab_size=vocab_size,
+        max_length=max_length,
+        dim=dim,
+        num_heads=num_heads,
+        ffn_dim=ffn_dim,
+        num_layers=num_layers,
+        dropout=dropout,
+    )
+    require_choice("position", position, POSITIONS)
+
+
+def _embed(tokens, vocab_size, max_length, dim, position, dropout, name):
+    x = blocks.token_and_position_embedding(tokens, vocab_size, max_length, dim, position=position, name=name)
+    return layers.Dropout(dropout, name=f"{name}_dropout")(x)
+
+
+def _final_norm(x, norm_first: bool, name: str):
+    """Pre-norm stacks end un-normalised; they need one last LayerNorm (GPT-2, pre-LN Transformers)."""
+    return layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=name)(x) if norm_first else x
+
+
+@register(
+    family="transformer",
+    task="text-classification",
+    inputs="tokens (batch, seq <= max_length) int32, 0 = padding",
+    outputs="probabilities",
+    paper="Devlin et al. 2019, BERT (encoder); base sizes as defaults",
+    small_config={**_TINY, "num_classes": 3},
+)
+def transformer_classifier(
+    *,
+    vocab_size: int = 30522,
+    max_length: int = 512,
+    num_classes: int = 2,
+    dim: int = 768,
+    num_heads: int = 12,
+    ffn_dim: int = 3072,
+    num_layers: int = 12,
+    dropout: float = 0.1,
+    position: str = "learned",
+    rotary: bool = False,
+    norm_first: bool = False,
+    pooling: str = "mean",
+    embedding_matrix=None,
+    trainable_embeddings: bool = True,
+    classifier_activation="softmax",
+    name: str = "transformer_classifier",
+):
+    """Token + position embedding, `num_layers` encoder blocks, padding-aware pooling and a classifier.
+
+    `pooling` is "mean" (average over real tokens) or "attention" (additive attention pooling).
+    """
+    _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
+    require_choice("pooling", pooling, POOLINGS)
+    matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
+    tokens = token_input()
+    x = _embed(tokens, vocab_size, max_length, dim, position, dropout, "embedding")
+    for index in range(1, num_layers + 1):
+        x = blocks.transformer_encoder_block(
+            x, num_heads, ffn_dim, dropout=dropout, norm_first=norm_first, rotary=rotary, name=f"encoder{index}"
+        )
+    x = _final_norm(x, norm_first, "final_norm")
+    if pooling == "mean":
+        x = layers.GlobalAveragePooling1D(name="pool")(x)
+    else:
+        x = blocks.attention_pooling(x, name="pool")
+    x = layers.Dropout(dropout, name="head_dropout")(x)
+    model = keras.Model(tokens, classifier(x, num_classes, classifier_activation), name=name)
+    set_token_embeddings(model, "embedding_token", matrix, trainable_embeddings)
+    return model
+
+
+@register(
+    family="transformer",
+    task="seq2seq",
+    inputs="source, target (batch, seq <= max_length) int32, 0 = padding; target starts with a start token",
+    outputs="logits",
+    paper="Vaswani et al. 2017, Attention is all you need; base sizes as defaults",
+    small_config=_TINY,
+)
+def transformer_seq2seq(
+    *,
+    vocab_size: int = 37000,
+    target_vocab_size: int | None = None,
+    max_length: int = 256,
+    dim: int = 512,
+    num_heads: int = 8,
+    ffn_dim: int = 2048,
+    num_layers: int = 6,
+    dropout: float = 0.1,
+    position: str = "sinusoidal",
+    activation="relu",
+    norm_first: bool = False,
+    embedding_matrix=None,
+    trainable_embeddings: bool = True,
+    name: str = "transformer_seq2seq",
+):
+    """The encoder-decoder Transformer: `num_layers` encoder and decoder blocks, post-norm, ReLU.
+
+    Inputs {"source", "target"}; output `(batch, target_seq, target_vocab_size)` logits, where step t
+    predicts target token t + 1.
+    """
+    target_vocab_size = target_vocab_size or vocab_size
+    _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
+    matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
+    source, target = token_input("source"), token_input("target")
+    context = _embed(source, vocab_size, max_length, dim, position, dropout, "source_embedding")
+    for index in range(1, num_layers + 1):
+        context = blocks.transformer_encoder_block(
+            context,
+            num_heads,
+            ffn_dim,
+            dropout=dropout,
+            activation=activation,
+            norm_first=norm_first,
+            name=f"encoder{index}",
+        )
+    context = _final_norm(context, norm_first, "encoder_norm")
+    x = _embed(target, target_vocab_size, max_length, dim, position, dropout, "target_embedding")
+    for index in range(1, num_layers + 1):
+        x = blocks.transformer_decoder_block(
+            x,
+            context,
+            num_heads=num_heads,
+            ffn_dim=ffn_dim,
+            dropout=dropout,
+            activation=activation,
+            norm_first=norm_first,
+            name=f"decoder{index}",
+        )
+    x = _final_norm(x, norm_first, "decoder_norm")
+    logits = layers.Dense(target_vocab_size, dtype="float32", name="logits")(x)
+    model = keras.Model({"source": source, "target": target}, logits, name=name)
+    set_token_embeddings(model, "source_embedding_token", matrix, trainable_embeddings)
+    if target_vocab_size == vocab_size:
+        set_token_embeddings(model, "target_embedding_token", matrix, trainable_embeddings)
+    return model
+
+
+@register(
+    family="transformer",
+    task="language-modeling",
+    inputs="tokens (batch, seq <= max_length) int32, 0 = padding",
+    outputs="logits",
+    paper="Radford et al. 2019, GPT-2 (pre-norm decoder, tied embeddings); 124M sizes as defaults",
+    small_config=_TINY,
+)
+def gpt(
+    *,
+    vocab_size: int = 50257,
+    max_length: int = 1024,
+    dim: int = 768,
+    num_heads: int = 12,
+    ffn_dim: int = 3072,
+    num_layers: int = 12,
+    dropout: float = 0.1,
+    position: str = "learned",
+    rotary: bool = False,
+    tie_embeddings: bool = True,
+    embedding_matrix=None,
+    trainable_embeddings: bool = True,
+    name: str = "gpt",
+):
+    """A decoder-only language model: embeddings, `num_layers` causal pre-norm blocks, a final LayerNorm.
+
+    Output `(batch, seq, vocab_size)` float32 logits, where step t predicts token t + 1. With
+    `tie_embeddings` the output projection is the transposed token table. `rotary=True` with
+    `position="none"` gives rotary positions instead of a position table.
+    """
+    _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
+    matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
+    tokens = token_input()
+    token_embedding = ReversibleEmbedding(vocab_size, dim, mask_zero=True, name="token_embedding")
+    x = token_embedding(tokens)
+    position_layer = position_embedding(position, max_length, name="position_embedding")
+    if position_layer:
+        x = position_layer(x)
+    x = layers.Dropout(dropout, name="embedding_dropout")(x)
+    for index in range(1, num_layers + 1):
+        x = blocks.transformer_decoder_block(
+            x,
+            num_heads=num_heads,
+            ffn_dim=ffn_dim,
+            dropout=dropout,
+            norm_first=True,
+            rotary=rotary,
+            name=f"block{index}",
+        )
+    x = _final_norm(x, True, "final_norm")
+    if tie_embeddings:
+        logits = token_embedding(x, reverse=True)
+    else:
+        logits = layers.Dense(vocab_size, use_bias=False, dtype="float32", name="logits")(x)
+    model = keras.Model(tokens, logits, name=name)
+    set_token_embeddings(model, "token_embedding", matrix, trainable_embeddings)
+    return model

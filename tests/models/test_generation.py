@@ -1,0 +1,91 @@
+import numpy as np
+import pytest
+
+from kerazoo import models
+
+TINY_GPT = dict(models.info("gpt").small_config)
+
+
+@pytest.fixture(scope="module")
+def gpt():
+    return models.gpt(**TINY_GPT)
+
+
+def test_greedy_generation_appends_the_most_likely_token_each_step(gpt):
+    prompt = np.array([[3, 4, 5]])
+    out = models.generate(gpt, prompt, max_new_tokens=3)
+    assert out.shape == (1, 6)
+    np.testing.assert_array_equal(out[:, :3], prompt)
+    for t in range(3, 6):
+        logits = np.asarray(gpt.predict_on_batch(out[:, :t]))
+        assert out[0, t] == logits[0, t - 1].argmax()
+
+
+def test_sampling_is_deterministic_for_a_seed_and_varies_across_seeds(gpt):
+    prompt = np.array([[3, 4], [5, 6]])
+    first = models.generate(gpt, prompt, max_new_tokens=8, temperature=1.5, seed=7)
+    again = models.generate(gpt, prompt, max_new_tokens=8, temperature=1.5, seed=7)
+    other = [models.generate(gpt, prompt, max_new_tokens=8, temperature=1.5, seed=s) for s in range(3)]
+    np.testing.assert_array_equal(first, again)
+    assert any(not np.array_equal(first, o) for o in other)
+
+
+def test_top_k_of_one_is_greedy(gpt):
+    prompt = np.array([[3, 4]])
+    np.testing.assert_array_equal(
+        models.generate(gpt, prompt, 4, temperature=1.0, top_k=1, seed=0), models.generate(gpt, prompt, 4)
+    )
+
+
+def test_prompts_of_different_lengths_each_continue_from_their_own_end(gpt):
+    ragged = np.array([[3, 4, 5], [6, 0, 0]])
+    out = models.generate(gpt, ragged, max_new_tokens=2)
+    alone = models.generate(gpt, np.array([[6]]), max_new_tokens=2)
+    np.testing.assert_array_equal(out[1, :3], alone[0])
+    assert out[1, 3:].tolist() == [0, 0]
+
+
+def test_end_token_stops_a_row(gpt):
+    prompt = np.array([[3, 4]])
+    greedy = models.generate(gpt, prompt, max_new_tokens=4)
+    stopped = models.generate(gpt, prompt, max_new_tokens=4, end_token=int(greedy[0, 2]))
+    assert stopped[0, 2] == greedy[0, 2]
+    assert stopped[0, 3:].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("name", ["lstm_seq2seq", "transformer_seq2seq"])
+def test_seq2seq_models_extend_the_target_prefix(name):
+    model = models.build(name, **models.info(name).small_config)
+    source = np.array([[5, 6, 7, 0]])
+    out = models.generate(model, {"source": source, "target": np.array([[1]])}, max_new_tokens=3)
+    assert out.shape == (1, 4)
+    assert out[0, 0] == 1
+
+
+def test_a_seq2seq_model_needs_source_and_target():
+    model = models.build("lstm_seq2seq", **models.info("lstm_seq2seq").small_config)
+    with pytest.raises(ValueError, match="is a seq2seq model: pass tokens="):
+        models.generate(model, np.array([[1, 2]]), 2)
+
+
+def test_generation_longer_than_the_position_table_is_refused(gpt):
+    with pytest.raises(ValueError, match=r"longer than the model's position table \(max_length=16\)"):
+        models.generate(gpt, np.ones((1, 10), "int32"), max_new_tokens=7)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_new_tokens": 0}, "`max_new_tokens` must be a positive integer"),
+        ({"max_new_tokens": 2, "temperature": -1.0}, "`temperature` must be >= 0"),
+        ({"max_new_tokens": 2, "top_k": 0}, "`top_k` must be a positive integer"),
+    ],
+)
+def test_generate_rejects_bad_arguments_by_name(gpt, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        models.generate(gpt, np.array([[3]]), **kwargs)
+
+
+def test_an_empty_prompt_is_refused(gpt):
+    with pytest.raises(ValueError, match="Every prompt needs at least one token"):
+        models.generate(gpt, np.array([[0, 0]]), 2)

@@ -1,0 +1,90 @@
+import pytest
+
+from kerazoo import models
+from kerazoo.models import registry
+
+REQUIRED = {
+    "simple_cnn",
+    "lenet5",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "lstm_classifier",
+    "bilstm_attention_classifier",
+    "lstm_seq2seq",
+    "transformer_classifier",
+    "transformer_seq2seq",
+    "gpt",
+}
+
+
+def test_every_model_of_the_design_is_registered():
+    assert set(models.list_models()) >= REQUIRED
+
+
+def test_list_models_filters_with_an_fnmatch_pattern():
+    assert models.list_models("resnet*") == ["resnet18", "resnet34", "resnet50"]
+    assert models.list_models("*seq2seq") == ["lstm_seq2seq", "transformer_seq2seq"]
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_info_describes_each_model(name):
+    info = models.info(name)
+    assert info.name == name
+    assert info.outputs in ("probabilities", "logits")
+    assert info.paper and info.task and info.family and info.inputs
+    assert info.defaults["name"] == name
+
+
+def test_language_and_seq2seq_models_return_logits_and_classifiers_probabilities():
+    outputs = {name: models.info(name).outputs for name in REQUIRED}
+    assert {name for name, kind in outputs.items() if kind == "logits"} == {
+        "gpt",
+        "lstm_seq2seq",
+        "transformer_seq2seq",
+    }
+
+
+def test_info_counts_parameters_at_the_defaults():
+    assert models.info("simple_cnn").parameters == 93_322
+
+
+def test_info_is_immutable():
+    with pytest.raises(AttributeError):
+        models.info("gpt").family = "rnn"
+    with pytest.raises(TypeError):
+        models.info("gpt").defaults["dim"] = 2
+
+
+def test_build_and_the_builder_give_the_same_model():
+    direct = models.lenet5(classes=3)
+    built = models.build("lenet5", classes=3)
+    assert direct.count_params() == built.count_params()
+    assert [layer.name for layer in direct.layers] == [layer.name for layer in built.layers]
+
+
+def test_an_unknown_name_suggests_the_closest_registered_ones():
+    with pytest.raises(ValueError, match=r"Unknown model name 'resnet5'\. Did you mean 'resnet50'"):
+        models.build("resnet5")
+    with pytest.raises(ValueError, match="Unknown model name 'gtp'"):
+        models.info("gtp")
+
+
+def test_an_unknown_keyword_argument_names_it_and_the_closest_accepted_one():
+    with pytest.raises(
+        TypeError, match=r"resnet18\(\) got unknown keyword argument\(s\): 'clases' \(did you mean 'classes'"
+    ):
+        models.build("resnet18", clases=10)
+
+
+def test_calling_a_builder_with_an_unknown_argument_fails_too():
+    with pytest.raises(TypeError, match="clases"):
+        models.resnet18(clases=10)
+
+
+def test_registering_a_name_twice_is_an_error():
+    with pytest.raises(ValueError, match="A model named 'gpt' is already registered"):
+
+        @registry.register(family="x", task="x", inputs="x", outputs="logits", paper="x")
+        def gpt():
+            raise AssertionError("never built")

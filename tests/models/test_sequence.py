@@ -1,0 +1,83 @@
+import keras
+import numpy as np
+import pytest
+
+from kerazoo import models
+from kerazoo.testing import dtype_policy
+
+TINY_GPT = dict(models.info("gpt").small_config)
+
+
+@pytest.mark.parametrize(
+    ("name", "layer"),
+    [
+        ("lstm_classifier", "embedding"),
+        ("bilstm_attention_classifier", "embedding"),
+        ("transformer_classifier", "embedding_token"),
+        ("gpt", "token_embedding"),
+    ],
+)
+def test_embedding_matrix_fills_the_token_table_and_can_be_frozen(name, layer):
+    config = dict(models.info(name).small_config)
+    matrix = np.random.default_rng(0).standard_normal((config["vocab_size"], config["dim"])).astype("float32")
+    model = models.build(name, embedding_matrix=matrix, trainable_embeddings=False, **config)
+    table = model.get_layer(layer)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(table.embeddings), matrix)
+    assert not table.trainable
+
+
+def test_embedding_matrix_of_the_wrong_shape_names_the_expected_one():
+    with pytest.raises(ValueError, match=r"`embedding_matrix` must have shape \(vocab_size, dim\) = \(50, 8\)"):
+        models.lstm_classifier(vocab_size=50, dim=8, embedding_matrix=np.zeros((49, 8)))
+
+
+def test_gpt_with_tied_embeddings_projects_with_the_transposed_token_table():
+    model = models.gpt(**TINY_GPT)
+    untied = models.gpt(tie_embeddings=False, **TINY_GPT)
+    assert untied.count_params() - model.count_params() == TINY_GPT["vocab_size"] * TINY_GPT["dim"]
+    hidden = keras.Model(model.input, model.get_layer("final_norm").output)
+    tokens = np.array([[3, 4, 5]])
+    table = keras.ops.convert_to_numpy(model.get_layer("token_embedding").embeddings)
+    expected = keras.ops.convert_to_numpy(hidden(tokens)) @ table.T
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(tokens)), expected, atol=1e-4)
+
+
+def test_gpt_logits_at_t_ignore_later_tokens():
+    model = models.gpt(**TINY_GPT)
+    a = keras.ops.convert_to_numpy(model(np.array([[3, 4, 5, 6]])))
+    b = keras.ops.convert_to_numpy(model(np.array([[3, 4, 9, 9]])))
+    np.testing.assert_allclose(a[:, :2], b[:, :2], atol=1e-5)
+
+
+@pytest.mark.skipif(keras.backend.backend() == "jax", reason="float16 attention does not compile on JAX's CPU")
+@pytest.mark.parametrize("name", ["transformer_classifier", "gpt", "transformer_seq2seq"])
+def test_masked_attention_stays_finite_under_mixed_float16(name):
+    # keras PR #17571: a masked softmax that adds a float32-sized negative overflows float16 to -inf - -inf.
+    config = dict(models.info(name).small_config)
+    with dtype_policy("mixed_float16"):
+        model = models.build(name, **config)
+    tokens = np.zeros((2, 12), "int32")
+    tokens[:, :2] = [[4, 5], [6, 7]]  # mostly padding
+    inputs = {"source": tokens, "target": tokens} if len(model.inputs) == 2 else tokens
+    outputs = keras.ops.convert_to_numpy(model(inputs))
+    assert np.all(np.isfinite(outputs))
+    with dtype_policy("mixed_float16"):
+        model.compile(optimizer="adam", loss=keras.losses.MeanSquaredError())
+        loss = model.train_on_batch(inputs, np.zeros(outputs.shape, "float32"))
+    assert np.isfinite(loss)
+
+
+@pytest.mark.parametrize("name", ["transformer_classifier", "gpt"])
+def test_sequence_models_reject_an_unknown_position_name(name):
+    with pytest.raises(ValueError, match="`position` must be one of 'sinusoidal', 'learned', 'none'"):
+        models.build(name, position="rope", **models.info(name).small_config)
+
+
+def test_transformer_classifier_rejects_an_unknown_pooling():
+    with pytest.raises(ValueError, match="`pooling` must be one of 'mean', 'attention'"):
+        models.transformer_classifier(pooling="cls", **models.info("transformer_classifier").small_config)
+
+
+def test_transformer_models_reject_heads_that_do_not_divide_dim():
+    with pytest.raises(ValueError, match="`num_heads` must divide the width of `x`. Received: num_heads=3, width=16"):
+        models.gpt(**{**TINY_GPT, "num_heads": 3})

@@ -1,0 +1,39 @@
+"""Every registered model passes the shared checks at its small config: registering a model tests it."""
+
+import keras
+import pytest
+
+from kerazoo import models
+from kerazoo.testing import MIXED_POLICIES, Spec, attention_policies, check_model
+
+SEQUENCE_LENGTH = 6
+
+
+def specs_for(model: keras.Model, config) -> list[Spec]:
+    """Random inputs for each model input: images as floats, token ids below the vocabulary, padded."""
+    specs = []
+    for tensor in model.inputs:
+        if "int" in tensor.dtype:
+            vocab = config.get("target_vocab_size") if tensor.name == "target" else None
+            vocab = vocab or config["vocab_size"]
+            specs.append(Spec((SEQUENCE_LENGTH,), "int32", vocab_size=vocab, padded=True, name=tensor.name))
+        else:
+            specs.append(Spec(tuple(tensor.shape[1:]), name=tensor.name))
+    return specs
+
+
+# Deep graphs cost TensorFlow minutes of XLA compilation for three training steps; CI runs them in its
+# slow pass, the default suite the rest.
+SLOW = {"resnet34", "resnet50", "transformer_seq2seq"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in models.list_models()]
+)
+def test_every_registered_model_passes_the_model_checks(name):
+    info = models.info(name)
+    model = models.build(name, **info.small_config)
+    policies = attention_policies() if info.family == "transformer" else MIXED_POLICIES
+    check_model(
+        lambda: models.build(name, **info.small_config), *specs_for(model, info.small_config), policies=policies
+    )
