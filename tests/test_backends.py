@@ -17,7 +17,13 @@ def test_block_suite_passes_on_jax_without_tensorflow():
         "KERAS_BACKEND": "jax",
         "PYTHONPATH": os.pathsep.join([str(TESTS / "without_tensorflow"), os.environ.get("PYTHONPATH", "")]),
     }
-    suites = [str(TESTS / "blocks"), str(TESTS / "layers"), str(TESTS / "test_package.py"), __file__]
+    suites = [
+        str(TESTS / "blocks"),
+        str(TESTS / "layers"),
+        str(TESTS / "models" / "test_registry.py"),
+        str(TESTS / "test_package.py"),
+        __file__,
+    ]
     run = subprocess.run(
         [sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider", "-n", "2"],
         env=env,
