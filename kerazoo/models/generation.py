@@ -7,6 +7,7 @@ import numpy as np
 
 from kerazoo._validation import require_positive_int
 from kerazoo.layers import PositionEmbedding
+from kerazoo.models._kv_cache import CachedGPT, is_gpt
 
 
 def generate(
@@ -18,13 +19,15 @@ def generate(
     top_k: int | None = None,
     seed: int | None = None,
     end_token: int | None = None,
+    use_cache: bool | None = None,
 ) -> np.ndarray:
     """Extends token sequences with `model`'s predictions, one token at a time.
 
     Works for `gpt` (pass the prompt ids) and both seq2seq models (pass {"source": ids, "target": prefix},
     the prefix starting with the start token). Prompts may have different lengths, right-padded with 0.
-    Every step runs the model's compiled predict function on one fixed-size buffer, so it traces once
-    and runs under XLA; nothing is cached between steps, so a step costs a full forward pass.
+    Shapes are static, so each path compiles once and runs under XLA: for `gpt`, one position per step
+    with a key/value cache; otherwise the model's predict function on one fixed-size buffer, a full
+    forward pass per new token.
 
     Args:
         model: a model whose output is `(batch, seq, vocab)` logits, step t predicting token t + 1.
@@ -34,6 +37,8 @@ def generate(
         top_k: sample only among the k most likely tokens.
         seed: seeds the sampling, so the same seed gives the same tokens.
         end_token: a row stops growing once it produced this id; the rest of the row stays 0.
+        use_cache: decode `gpt` with a key/value cache (the default for `gpt`); False recomputes every
+            position at every step. Other models have no cache.
 
     Returns:
         `(batch, prompt_length + max_new_tokens)` int32 ids: the prompt (or target prefix) and its continuation.
@@ -55,19 +60,50 @@ def generate(
 
     buffer = np.zeros((prompt.shape[0], total), dtype="int32")
     buffer[:, : prompt.shape[1]] = prompt
-    rng = np.random.default_rng(seed)
+    # One stream per row, so a row's draws do not depend on when other rows draw (cached or not).
+    rngs = [np.random.default_rng(stream) for stream in np.random.SeedSequence(seed).spawn(len(buffer))]
+    if use_cache is None:
+        use_cache = is_gpt(model)
+    if use_cache:
+        if not is_gpt(model):
+            raise ValueError(f"`use_cache=True` works for models built by kerazoo.models.gpt. Received: {model.name}")
+        return _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k, rngs, end_token)
     rows = np.arange(len(buffer))
     finished = np.zeros(len(buffer), dtype=bool)
     for _ in range(max_new_tokens):
         inputs[key] = buffer
         logits = np.asarray(model.predict_on_batch(inputs if len(inputs) > 1 else buffer), dtype="float64")
-        next_tokens = _choose(logits[rows, lengths - 1], temperature, top_k, rng)
+        next_tokens = _choose(logits[rows, lengths - 1], temperature, top_k, rngs)
         active = ~finished & (lengths < total)
         buffer[rows[active], lengths[active]] = next_tokens[active]
         lengths = lengths + active
         if end_token is not None:
             finished |= active & (next_tokens == end_token)
         if finished.all():
+            break
+    return buffer
+
+
+def _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k, rngs, end_token):
+    """The key/value-cache path: every position once, prompts teacher-forced, rows grown from their ends."""
+    cached = CachedGPT(model, buffer.shape[1])
+    caches = cached.empty_caches(len(buffer))
+    rows = np.arange(len(buffer))
+    finished = np.zeros(len(buffer), dtype=bool)
+    for t in range(buffer.shape[1] - 1):
+        logits, caches = cached.step(
+            keras.ops.convert_to_tensor(buffer[:, t]), keras.ops.convert_to_tensor(t, "int32"), caches
+        )
+        # Position t + 1 is generated in rows whose prompt ended and which still have tokens to add.
+        growing = (t + 1 >= lengths) & (t + 1 < lengths + max_new_tokens) & ~finished
+        if growing.any():
+            next_tokens = _choose(
+                np.asarray(logits, dtype="float64")[growing], temperature, top_k, [rngs[r] for r in rows[growing]]
+            )
+            buffer[rows[growing], t + 1] = next_tokens
+            if end_token is not None:
+                finished[rows[growing]] |= next_tokens == end_token
+        if np.all(finished | (t + 1 >= lengths + max_new_tokens - 1)):
             break
     return buffer
 
@@ -96,7 +132,13 @@ def _require_fits(model, total: int) -> None:
             )
 
 
-def _choose(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> np.ndarray:
+def _choose(logits: np.ndarray, temperature: float, top_k: int | None, rngs) -> np.ndarray:
+    """The next token of each row: argmax, or a sample from row i's own generator `rngs[i]`.
+
+    Id 0 is padding in every kerazoo model, so it is never produced.
+    """
+    logits = logits.copy()
+    logits[:, 0] = -np.inf
     if temperature == 0:
         return logits.argmax(axis=-1)
     logits = logits / temperature
@@ -105,4 +147,4 @@ def _choose(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.r
         logits = np.where(logits < kth, -np.inf, logits)
     probabilities = np.exp(logits - logits.max(axis=-1, keepdims=True))
     probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    return np.array([rng.choice(len(p), p=p) for p in probabilities])
+    return np.array([rng.choice(len(p), p=p) for rng, p in zip(rngs, probabilities, strict=True)])

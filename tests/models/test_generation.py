@@ -89,3 +89,26 @@ def test_generate_rejects_bad_arguments_by_name(gpt, kwargs, message):
 def test_an_empty_prompt_is_refused(gpt):
     with pytest.raises(ValueError, match="Every prompt needs at least one token"):
         models.generate(gpt, np.array([[0, 0]]), 2)
+
+
+@pytest.mark.parametrize(
+    "variant", [{}, {"position": "none", "rotary": True}, {"position": "sinusoidal", "tie_embeddings": False}]
+)
+def test_the_key_value_cache_gives_the_tokens_of_full_recomputation(variant):
+    model = models.gpt(**{**TINY_GPT, **variant})
+    prompt = np.array([[3, 4, 5], [6, 0, 0]])
+    for sampling in ({}, {"temperature": 1.0, "seed": 3}):
+        cached = models.generate(model, prompt, 8, use_cache=True, **sampling)
+        recomputed = models.generate(model, prompt, 8, use_cache=False, **sampling)
+        np.testing.assert_array_equal(cached, recomputed)
+
+
+def test_generation_never_produces_the_padding_id(gpt):
+    out = models.generate(gpt, np.array([[3]]), max_new_tokens=10, temperature=5.0, seed=0)
+    assert np.all(out[0] != 0)
+
+
+def test_the_cache_is_only_for_gpt():
+    model = models.build("transformer_seq2seq", **models.info("transformer_seq2seq").small_config)
+    with pytest.raises(ValueError, match="`use_cache=True` works for models built by kerazoo.models.gpt"):
+        models.generate(model, {"source": np.array([[3, 4]]), "target": np.array([[1]])}, 2, use_cache=True)
