@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kerazoo import models
-from kerazoo.data import load_digits, load_lee_language_modeling
+from kerazoo.data import copy_task, load_digits, load_lee_language_modeling, word_order_task
 
 
 @pytest.fixture(autouse=True)
@@ -38,19 +38,6 @@ def test_resnet18_reaches_95_percent_on_digits():
     assert _train_digit_classifier("resnet18", (32, 32), 10, learning_rate=1e-3, width=16) >= 0.95
 
 
-def _word_order_task(n=4000, length=10, vocab=30, seed=0):
-    """Sequences holding markers 1 and 2 among random words; the label says whether 1 comes first.
-
-    Both markers appear exactly once in every sequence, so a bag of words is at chance (50%).
-    """
-    rng = np.random.default_rng(seed)
-    x = rng.integers(3, vocab, (n, length))
-    first = rng.integers(0, length, n)
-    second = (first + rng.integers(1, length, n)) % length
-    x[np.arange(n), first], x[np.arange(n), second] = 1, 2
-    return x.astype("int32"), (first < second).astype("int32")
-
-
 @pytest.mark.parametrize(
     ("name", "sizes"),
     [
@@ -60,23 +47,15 @@ def _word_order_task(n=4000, length=10, vocab=30, seed=0):
     ],
 )
 def test_sequence_classifiers_learn_a_task_that_needs_word_order(name, sizes):
-    x, y = _word_order_task()
+    x, y = word_order_task()
     model = models.build(name, vocab_size=30, num_classes=2, dim=32, dropout=0.0, **sizes)
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x[:3500], y[:3500], epochs=6, batch_size=64, verbose=0)
     assert model.evaluate(x[3500:], y[3500:], verbose=0)[1] >= 0.85  # chance is 0.5
 
 
-def _copy_task(n=3000, length=8, vocab=12, seed=0):
-    """Copy a random sequence; the target starts with start token 1 and ends with end token 2."""
-    source = np.random.default_rng(seed).integers(3, vocab, (n, length)).astype("int32")
-    target_in = np.concatenate([np.ones((n, 1), "int32"), source], axis=1)
-    target_out = np.concatenate([source, np.full((n, 1), 2, "int32")], axis=1)
-    return source, target_in, target_out
-
-
 def _learns_to_copy(name, epochs, **sizes):
-    source, target_in, target_out = _copy_task()
+    source, target_in, target_out = copy_task()
     model = models.build(name, vocab_size=12, dim=32, dropout=0.0, **sizes)
     model.compile(keras.optimizers.Adam(3e-3), _logits_loss(), metrics=["accuracy"])
     model.fit({"source": source[:2700], "target": target_in[:2700]}, target_out[:2700], epochs=epochs, verbose=0)
