@@ -25,14 +25,56 @@ def _require_min_size(image, minimum: int, name: str) -> None:
         )
 
 
-def _dense_top(*widths: int):
+def _plain_cnn(
+    convolutions: tuple[tuple[int, int, bool], ...],
+    dense: tuple[int, ...],
+    default_shape: tuple[int, int, int],
+    *,
+    include_top: bool = True,
+    input_shape=None,
+    input_tensor=None,
+    pooling=None,
+    classes: int = 10,
+    classifier_activation="softmax",
+    weights=None,
+    return_features: bool = False,
+    name: str = "cnn",
+):
+    """A plain convnet: 'valid' ReLU convolutions, each row `(filters, kernel, max-pool after it)`, then
+    a flattened ReLU dense stack of `dense` widths and the classifier. Features are named conv1, conv2, ..."""
+    check_image_head(
+        include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
+    )
+    image = image_input(input_shape, input_tensor, default_shape)
+    minimum = 1
+    for _, kernel, pool in reversed(convolutions):  # the smallest input that leaves a 1x1 map
+        minimum = (2 * minimum if pool else minimum) + kernel - 1
+    _require_min_size(image, minimum, name)
+    x, features = image, {}
+    for index, (filters, kernel, pool) in enumerate(convolutions, start=1):
+        x = layers.Conv2D(filters, kernel, activation="relu", name=f"conv{index}")(x)
+        if pool:
+            x = layers.MaxPooling2D(name=f"pool{index}")(x)
+        features[f"conv{index}"] = x
+
     def top(x):
         x = layers.Flatten(name="flatten")(x)
-        for index, width in enumerate(widths, start=1):
+        for index, width in enumerate(dense, start=1):
             x = layers.Dense(width, activation="relu", name=f"fc{index}")(x)
         return x
 
-    return top
+    return image_model(
+        image,
+        features,
+        top=top,
+        include_top=include_top,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        weights=weights,
+        return_features=return_features,
+        name=name,
+    )
 
 
 @register(
@@ -42,40 +84,12 @@ def _dense_top(*widths: int):
     outputs="probabilities",
     paper="The Keras MNIST convnet (TensorFlow CNN tutorial)",
     small_config={"input_shape": (28, 28, 1), "classes": 5},
+    arguments_of=_plain_cnn,
 )
-def simple_cnn(
-    *,
-    include_top: bool = True,
-    input_shape=None,
-    input_tensor=None,
-    pooling=None,
-    classes: int = 10,
-    classifier_activation="softmax",
-    weights=None,
-    return_features: bool = False,
-    name: str = "simple_cnn",
-):
-    """The classic two-block convnet: Conv32-3x3, MaxPool, Conv64-3x3, MaxPool, Conv64-3x3, Dense64."""
-    check_image_head(
-        include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
-    )
-    image = image_input(input_shape, input_tensor, (28, 28, 1))
-    _require_min_size(image, 18, "simple_cnn")
-    conv1 = layers.Conv2D(32, 3, activation="relu", name="conv1")(image)
-    conv2 = layers.Conv2D(64, 3, activation="relu", name="conv2")(layers.MaxPooling2D(name="pool1")(conv1))
-    conv3 = layers.Conv2D(64, 3, activation="relu", name="conv3")(layers.MaxPooling2D(name="pool2")(conv2))
-    return image_model(
-        image,
-        {"conv1": conv1, "conv2": conv2, "conv3": conv3},
-        top=_dense_top(64),
-        include_top=include_top,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights=weights,
-        return_features=return_features,
-        name=name,
-    )
+def simple_cnn(**kwargs):
+    """The classic MNIST convnet: Conv32-3x3, MaxPool, Conv64-3x3, MaxPool, Conv64-3x3, Dense64."""
+    table = ((32, 3, True), (64, 3, True), (64, 3, False))
+    return _plain_cnn(table, (64,), (28, 28, 1), **{"name": "simple_cnn", **kwargs})
 
 
 @register(
@@ -85,40 +99,11 @@ def simple_cnn(
     outputs="probabilities",
     paper="LeCun et al. 1998, Gradient-based learning applied to document recognition",
     small_config={"input_shape": (32, 32, 1), "classes": 5},
+    arguments_of=_plain_cnn,
 )
-def lenet5(
-    *,
-    include_top: bool = True,
-    input_shape=None,
-    input_tensor=None,
-    pooling=None,
-    classes: int = 10,
-    classifier_activation="softmax",
-    weights=None,
-    return_features: bool = False,
-    name: str = "lenet5",
-):
+def lenet5(**kwargs):
     """LeNet-5 as usually built today: Conv6-5x5, MaxPool, Conv16-5x5, MaxPool, Dense120, Dense84 (ReLU)."""
-    check_image_head(
-        include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
-    )
-    image = image_input(input_shape, input_tensor, (32, 32, 1))
-    _require_min_size(image, 16, "lenet5")
-    conv1 = layers.Conv2D(6, 5, activation="relu", name="conv1")(image)
-    conv2 = layers.Conv2D(16, 5, activation="relu", name="conv2")(layers.MaxPooling2D(name="pool1")(conv1))
-    pooled = layers.MaxPooling2D(name="pool2")(conv2)
-    return image_model(
-        image,
-        {"conv1": conv1, "conv2": pooled},
-        top=_dense_top(120, 84),
-        include_top=include_top,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights=weights,
-        return_features=return_features,
-        name=name,
-    )
+    return _plain_cnn(((6, 5, True), (16, 5, True)), (120, 84), (32, 32, 1), **{"name": "lenet5", **kwargs})
 
 
 def _resnet(
