@@ -194,9 +194,8 @@ class _Inputs(list):
         return _Inputs(self.names, arrays)
 
 
-def _forward(model: keras.Model, inputs) -> np.ndarray:
-    feed = inputs.for_model() if isinstance(inputs, _Inputs) else _one_or_list(inputs)
-    outputs = model(feed, training=False)
+def _forward(model: keras.Model, inputs: _Inputs) -> np.ndarray:
+    outputs = model(inputs.for_model(), training=False)
     return keras.ops.convert_to_numpy(outputs)
 
 

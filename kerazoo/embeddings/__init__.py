@@ -1,0 +1,11 @@
+"""Word2Vec on gensim: streaming corpora, training with per-epoch losses and reproducible seeding.
+
+corpus = embeddings.Corpus("texts/", lowercase=True)
+model = embeddings.train_word2vec(corpus, vector_size=100, epochs=5)
+model.training_history  # [{'epoch': 1, 'loss': ..., 'words_per_second': ...}, ...]
+"""
+
+from kerazoo.embeddings.corpus import MAX_TOKENS_PER_TEXT, Corpus
+from kerazoo.embeddings.training import stable_hash, train_word2vec
+
+__all__ = ["MAX_TOKENS_PER_TEXT", "Corpus", "stable_hash", "train_word2vec"]

@@ -1,0 +1,150 @@
+"""Streaming text corpora for Word2Vec: files, folders, globs, .gz/.bz2, Wikipedia dumps, token lists."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+# gensim drops every token of a text past this many (gensim#2880); longer texts are split instead.
+MAX_TOKENS_PER_TEXT = 10_000
+TEXT_SUFFIXES = {".txt", ".cor", ".text", ".tsv", ".csv", ".md"}
+COMPRESSED_SUFFIXES = {".gz", ".bz2"}
+_TOKEN = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+
+
+class Corpus:
+    """A re-iterable stream of token lists; memory does not grow with the corpus.
+
+    Sources, mixed freely: text files (one text a line), `.gz`/`.bz2` files, folders (every text file
+    under them, in sorted order), glob patterns, Wikipedia XML dumps (`*.xml*`, one article a text, wiki
+    markup removed), or an iterable of token lists (iterated again on every pass, so give a list or a
+    re-iterable object, not a generator). Undecodable bytes are replaced with U+FFFD, never fatal.
+
+    Args:
+        sources: one path, glob or iterable of token lists, or a list of them.
+        lowercase: lowercase the tokens of text sources.
+        min_token_length: drop shorter tokens. Punctuation is always stripped (tokens are runs of word
+            characters, keeping inner apostrophes).
+
+    Attributes:
+        tokens_read: tokens yielded by the last complete pass (None before one).
+        texts_split: texts longer than MAX_TOKENS_PER_TEXT that the last pass split into pieces.
+    """
+
+    def __init__(self, sources, *, lowercase: bool = True, min_token_length: int = 1):
+        if isinstance(sources, (str, os.PathLike)) or _is_token_lists(sources):
+            sources = [sources]
+        sources = list(sources)
+        if not sources:
+            raise ValueError("`sources` is empty: give at least one path, glob or iterable of token lists.")
+        self.lowercase = lowercase
+        self.min_token_length = min_token_length
+        # Each part is a path (expanded once, so a missing file fails here, not mid-training) or token lists.
+        self.parts = [part for source in sources for part in ([source] if _is_token_lists(source) else _expand(source))]
+        self.files = [part for part in self.parts if isinstance(part, str)]
+        self.tokens_read: int | None = None
+        self.texts_split = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        tokens, split = 0, 0
+        for text in self._texts():
+            for start in range(0, max(len(text), 1), MAX_TOKENS_PER_TEXT):
+                piece = text[start : start + MAX_TOKENS_PER_TEXT]
+                if piece:
+                    tokens += len(piece)
+                    yield piece
+            split += len(text) > MAX_TOKENS_PER_TEXT
+        self.tokens_read, self.texts_split = tokens, split
+
+    def _texts(self) -> Iterator[list[str]]:
+        for part in self.parts:
+            if isinstance(part, str):
+                yield from (_wiki_texts if _is_wiki_dump(part) else _lines)(part, self.tokenize)
+            else:
+                yield from (list(tokens) for tokens in part)
+
+    def tokenize(self, text: str) -> list[str]:
+        """Runs of word characters (inner apostrophes kept), lowercased if asked, short ones dropped."""
+        if self.lowercase:
+            text = text.lower()
+        return [token for token in _TOKEN.findall(text) if len(token) >= self.min_token_length]
+
+    def __repr__(self) -> str:
+        return f"Corpus({len(self.files)} files, {len(self.parts)} parts, lowercase={self.lowercase})"
+
+
+def _is_token_lists(source) -> bool:
+    """An iterable of token lists (its first item is itself a sequence of strings), not a path list."""
+    if isinstance(source, (str, os.PathLike)) or not isinstance(source, Iterable):
+        return False
+    first = next(iter(source), None)
+    return first is not None and not isinstance(first, (str, os.PathLike)) and isinstance(first, Iterable)
+
+
+def _expand(source) -> list[str]:
+    """The text files a path, folder or glob names, sorted; a clear error when it names none."""
+    source = os.fspath(source)
+    if any(ch in source for ch in "*?["):
+        paths = sorted(glob.glob(source, recursive=True))
+        if not paths:
+            raise FileNotFoundError(f"No file matches the pattern {source!r}.")
+        return [p for p in paths if os.path.isfile(p)]
+    path = Path(source)
+    if path.is_dir():
+        files = sorted(str(p) for p in path.rglob("*") if p.is_file() and _is_text_file(p))
+        if not files:
+            raise ValueError(
+                f"The folder {source!r} holds no text files (looked for {', '.join(sorted(TEXT_SUFFIXES))}, "
+                "their .gz/.bz2 forms and Wikipedia .xml dumps)."
+            )
+        return files
+    if not path.exists():
+        raise FileNotFoundError(f"No such corpus file or folder: {source!r}")
+    return [str(path)]
+
+
+def _is_text_file(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    if path.name.startswith("."):
+        return False
+    if suffixes and suffixes[-1] in COMPRESSED_SUFFIXES:
+        suffixes = suffixes[:-1]
+    return _is_wiki_dump(path) or (bool(suffixes) and suffixes[-1] in TEXT_SUFFIXES)
+
+
+def _is_wiki_dump(path) -> bool:
+    name = Path(path).name.lower()
+    return ".xml" in name or "pages-articles" in name
+
+
+def _open_text(path: str):
+    from smart_open import open as smart_open  # gensim's dependency; picks gzip/bz2 from the suffix
+
+    return smart_open(path, "r", encoding="utf8", errors="replace")
+
+
+def _lines(path: str, tokenize) -> Iterator[list[str]]:
+    with _open_text(path) as lines:
+        for line in lines:
+            tokens = tokenize(line)
+            if tokens:
+                yield tokens
+
+
+def _wiki_texts(path: str, tokenize) -> Iterator[list[str]]:
+    """Articles of a MediaWiki XML dump, markup stripped by gensim's own wiki filter, one process."""
+    import bz2
+
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+
+    opener = bz2.open if path.endswith(".bz2") else open
+    with opener(path, "rb") as dump:
+        for _title, text, _page_id in extract_pages(dump):
+            if text.lstrip()[:9].lower() == "#redirect":
+                continue
+            tokens = tokenize(filter_wiki(text))
+            if tokens:
+                yield tokens

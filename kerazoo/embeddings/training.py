@@ -1,0 +1,158 @@
+"""Word2Vec training on gensim's corpus_file path, with per-epoch losses and reproducible seeding."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import zlib
+from collections import Counter
+from pathlib import Path
+
+from kerazoo.embeddings.corpus import Corpus
+
+
+def stable_hash(text: str) -> int:
+    """CRC-32 of the UTF-8 text: the same in every process, unlike `hash` under PYTHONHASHSEED (gensim#2859).
+
+    gensim seeds each word's initial vector with `hashfxn(word + str(seed))`; with the default `hash`,
+    two processes give different vectors even with `workers=1` and a fixed seed.
+    """
+    return zlib.crc32(text.encode("utf8"))
+
+
+def train_word2vec(
+    corpus_or_paths,
+    *,
+    vector_size: int = 100,
+    window: int = 5,
+    min_count: int = 5,
+    sg: bool = True,
+    negative: int = 5,
+    epochs: int = 5,
+    workers: int | None = None,
+    seed: int = 1,
+    progress: bool = True,
+    callbacks=(),
+    **gensim_kwargs,
+):
+    """Trains and returns a real `gensim.models.Word2Vec` on a corpus or paths.
+
+    The corpus is tokenized once into a temporary one-text-a-line file and trained with gensim's
+    `corpus_file` mode, which scales with cores where iterable mode plateaus; texts longer than gensim's
+    10,000-token limit arrive split, not truncated. Word vectors are seeded with `stable_hash`, so
+    `workers=1` and a seed give the same vectors in every process.
+
+    Args:
+        corpus_or_paths: a `Corpus`, or anything `Corpus` takes (paths, folders, globs, token lists).
+        vector_size, window, min_count, negative, epochs, seed: as in gensim.
+        sg: skip-gram (True) or CBOW (False).
+        workers: training threads; None uses every core.
+        progress: show a progress bar with loss, words/s and learning rate per epoch.
+        callbacks: extra gensim `CallbackAny2Vec` objects.
+        **gensim_kwargs: any other `gensim.models.Word2Vec` argument (`hs`, `sample`, `alpha`, ...).
+
+    Returns:
+        The trained model, with `training_history` (one dict per epoch: loss, seconds, words_per_second,
+        learning_rate) and `token_counts` ({"read": tokens in the corpus, "trained": tokens gensim saw}).
+
+    Raises:
+        ValueError: for a corpus with no tokens, or no word reaching `min_count`.
+    """
+    from gensim.models import Word2Vec
+
+    for name in ("hashfxn", "corpus_file", "sentences", "compute_loss"):
+        if name in gensim_kwargs:
+            raise TypeError(f"`{name}` is set by train_word2vec; it cannot be passed through.")
+    corpus = corpus_or_paths if isinstance(corpus_or_paths, Corpus) else Corpus(corpus_or_paths)
+    telemetry = _Telemetry(epochs, progress)
+    with tempfile.TemporaryDirectory(prefix="kerazoo-w2v-") as folder:
+        lines = Path(folder) / "corpus.txt"
+        counts = _spill(corpus, lines)
+        _require_vocabulary(counts, min_count)
+        model = Word2Vec(
+            corpus_file=str(lines),
+            vector_size=vector_size,
+            window=window,
+            min_count=min_count,
+            sg=int(sg),
+            negative=negative,
+            epochs=epochs,
+            workers=workers or os.cpu_count() or 1,
+            seed=seed,
+            hashfxn=stable_hash,
+            compute_loss=True,
+            callbacks=[telemetry, *callbacks],
+            **gensim_kwargs,
+        )
+    model.training_history = telemetry.history
+    model.token_counts = {"read": corpus.tokens_read, "trained": int(model.corpus_total_words)}
+    return model
+
+
+def _spill(corpus: Corpus, path: Path) -> Counter:
+    """Writes one text a line, tokens separated by spaces (gensim's LineSentence format); counts words."""
+    counts: Counter = Counter()
+    with open(path, "w", encoding="utf8") as out:
+        for tokens in corpus:
+            tokens = [token.replace(" ", "_") for token in tokens]
+            counts.update(tokens)
+            out.write(" ".join(tokens) + "\n")
+    return counts
+
+
+def _require_vocabulary(counts: Counter, min_count: int) -> None:
+    if not counts:
+        raise ValueError("The corpus has no tokens: its files are empty or hold no words.")
+    top = max(counts.values())
+    if top < min_count:
+        raise ValueError(
+            f"No word reaches `min_count`={min_count}; the most frequent occurs {top} times in "
+            f"{sum(counts.values())} tokens. Lower `min_count` or give a larger corpus."
+        )
+
+
+class _Telemetry:
+    """Per-epoch loss, speed and learning rate, and a tqdm bar. A gensim callback by duck typing.
+
+    gensim's `get_latest_training_loss()` is a float32 tally over the whole `train()` call (gensim#2735);
+    resetting it when each epoch begins makes each reading that epoch's loss alone.
+    """
+
+    def __init__(self, epochs: int, progress: bool):
+        self.epochs, self.progress = epochs, progress
+        self.history: list[dict] = []
+        self.bar = None
+
+    def on_train_begin(self, model):
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.epochs, unit="epoch", desc="word2vec")
+
+    def on_epoch_begin(self, model):
+        model.running_training_loss = 0.0
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, model):
+        seconds = time.perf_counter() - self.started
+        record = {
+            "epoch": len(self.history) + 1,
+            "loss": float(model.get_latest_training_loss()),
+            "seconds": seconds,
+            "words_per_second": model.corpus_total_words / seconds if seconds else float("inf"),
+            # gensim decays the rate linearly from alpha to min_alpha over the epochs.
+            "learning_rate": model.alpha - (model.alpha - model.min_alpha) * (len(self.history) + 1) / self.epochs,
+        }
+        self.history.append(record)
+        if self.bar is not None:
+            self.bar.set_postfix(
+                loss=f"{record['loss']:.4g}",
+                words_s=f"{record['words_per_second']:.3g}",
+                lr=f"{record['learning_rate']:.3g}",
+            )
+            self.bar.update(1)
+
+    def on_train_end(self, model):
+        if self.bar is not None:
+            self.bar.close()
