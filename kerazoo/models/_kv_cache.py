@@ -8,10 +8,22 @@ and every step has the same shapes (one XLA compilation).
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 from keras import ops
 
 from kerazoo.layers import MultiHeadAttention, ReversibleEmbedding, apply_rotary
+
+_DECODERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def cached_decoder(model: keras.Model, max_length: int) -> CachedGPT:
+    """The model's decoder for buffers of `max_length`, built and compiled once per model and length."""
+    by_length = _DECODERS.setdefault(model, {})
+    if max_length not in by_length:
+        by_length[max_length] = CachedGPT(model, max_length)
+    return by_length[max_length]
 
 
 def is_gpt(model: keras.Model) -> bool:

@@ -7,7 +7,7 @@ import numpy as np
 
 from kerazoo._validation import require_positive_int
 from kerazoo.layers import PositionEmbedding
-from kerazoo.models._kv_cache import CachedGPT, is_gpt
+from kerazoo.models._kv_cache import cached_decoder, is_gpt
 
 
 def generate(
@@ -86,7 +86,7 @@ def generate(
 
 def _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k, rngs, end_token):
     """The key/value-cache path: every position once, prompts teacher-forced, rows grown from their ends."""
-    cached = CachedGPT(model, buffer.shape[1])
+    cached = cached_decoder(model, buffer.shape[1])
     caches = cached.empty_caches(len(buffer))
     rows = np.arange(len(buffer))
     finished = np.zeros(len(buffer), dtype=bool)

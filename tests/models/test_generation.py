@@ -112,3 +112,11 @@ def test_the_cache_is_only_for_gpt():
     model = models.build("transformer_seq2seq", **models.info("transformer_seq2seq").small_config)
     with pytest.raises(ValueError, match="`use_cache=True` works for models built by kerazoo.models.gpt"):
         models.generate(model, {"source": np.array([[3, 4]]), "target": np.array([[1]])}, 2, use_cache=True)
+
+
+def test_the_compiled_cached_decoder_is_reused_across_calls(gpt):
+    from kerazoo.models._kv_cache import cached_decoder
+
+    models.generate(gpt, np.array([[3, 4]]), max_new_tokens=3)
+    assert cached_decoder(gpt, 5) is cached_decoder(gpt, 5)
+    assert cached_decoder(gpt, 6) is not cached_decoder(gpt, 5)
