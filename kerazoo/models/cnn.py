@@ -77,14 +77,14 @@ def _plain_cnn(
     )
 
 
+_PLAIN_CNN = dict(family="cnn", task="image-classification", outputs="probabilities", arguments_of=_plain_cnn)
+
+
 @register(
-    family="cnn",
-    task="image-classification",
+    **_PLAIN_CNN,
     inputs="image (28, 28, 1) float32",
-    outputs="probabilities",
     paper="The Keras MNIST convnet (TensorFlow CNN tutorial)",
     small_config={"input_shape": (28, 28, 1), "classes": 5},
-    arguments_of=_plain_cnn,
 )
 def simple_cnn(**kwargs):
     """The classic MNIST convnet: Conv32-3x3, MaxPool, Conv64-3x3, MaxPool, Conv64-3x3, Dense64."""
@@ -93,13 +93,10 @@ def simple_cnn(**kwargs):
 
 
 @register(
-    family="cnn",
-    task="image-classification",
+    **_PLAIN_CNN,
     inputs="image (32, 32, 1) float32",
-    outputs="probabilities",
     paper="LeCun et al. 1998, Gradient-based learning applied to document recognition",
     small_config={"input_shape": (32, 32, 1), "classes": 5},
-    arguments_of=_plain_cnn,
 )
 def lenet5(**kwargs):
     """LeNet-5 as usually built today: Conv6-5x5, MaxPool, Conv16-5x5, MaxPool, Dense120, Dense84 (ReLU)."""
