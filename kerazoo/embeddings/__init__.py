@@ -5,7 +5,18 @@ model = embeddings.train_word2vec(corpus, vector_size=100, epochs=5)
 model.training_history  # [{'epoch': 1, 'loss': ..., 'words_per_second': ...}, ...]
 """
 
+from kerazoo.embeddings.bridge import embedding_matrix, keras_embedding
 from kerazoo.embeddings.corpus import MAX_TOKENS_PER_TEXT, Corpus
+from kerazoo.embeddings.evaluation import evaluate, standard_sets
 from kerazoo.embeddings.training import stable_hash, train_word2vec
 
-__all__ = ["MAX_TOKENS_PER_TEXT", "Corpus", "stable_hash", "train_word2vec"]
+__all__ = [
+    "MAX_TOKENS_PER_TEXT",
+    "Corpus",
+    "embedding_matrix",
+    "evaluate",
+    "keras_embedding",
+    "stable_hash",
+    "standard_sets",
+    "train_word2vec",
+]

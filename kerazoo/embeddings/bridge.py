@@ -1,0 +1,49 @@
+"""From trained word vectors to a Keras `Embedding` whose rows follow a Keras vocabulary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+PADDING = ""
+OOV = "[UNK]"
+
+
+def embedding_matrix(wv, vocabulary: Sequence[str]) -> np.ndarray:
+    """`(len(vocabulary), dim)` float32 matrix whose row i is the vector of `vocabulary[i]`.
+
+    The vocabulary is what `TextVectorization.get_vocabulary()` or `StringLookup.get_vocabulary()` returns.
+    Defined rows for the special tokens: "" (padding, index 0) is all zeros; "[UNK]" and any word the
+    vectors do not know get the mean of all vectors, a neutral starting point for fine-tuning.
+    """
+    vocabulary = list(vocabulary)
+    if not vocabulary:
+        raise ValueError("`vocabulary` is empty; adapt the TextVectorization or StringLookup layer first.")
+    unknown = wv.vectors.mean(axis=0)
+    matrix = np.empty((len(vocabulary), wv.vector_size), dtype="float32")
+    for row, word in enumerate(vocabulary):
+        if word == PADDING:
+            matrix[row] = 0.0
+        elif word in wv.key_to_index:
+            matrix[row] = wv[word]
+        else:
+            matrix[row] = unknown
+    return matrix
+
+
+def keras_embedding(wv, vocabulary: Sequence[str], *, trainable: bool = False, mask_zero: bool = True, name=None):
+    """A built `keras.layers.Embedding` holding `embedding_matrix(wv, vocabulary)`.
+
+    Freeze it (`trainable=False`, the default) to use the vectors as they are, or fine-tune it. With
+    `mask_zero` index 0 (the vocabulary's "" padding) is masked for the layers after it.
+    """
+    import keras
+
+    matrix = embedding_matrix(wv, vocabulary)
+    layer = keras.layers.Embedding(
+        matrix.shape[0], matrix.shape[1], mask_zero=mask_zero, trainable=trainable, name=name or "word2vec_embedding"
+    )
+    layer.build((None, None))
+    layer.embeddings.assign(matrix)
+    return layer

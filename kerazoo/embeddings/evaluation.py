@@ -1,0 +1,79 @@
+"""Word-vector evaluation on the analogy and similarity sets gensim ships, each with its OOV ratio."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+
+def standard_sets() -> tuple[str, dict[str, str]]:
+    """Paths of Google's analogy questions and of WordSim-353 and SimLex-999, from gensim's test data."""
+    from gensim.test.utils import datapath
+
+    return datapath("questions-words.txt"), {
+        "wordsim353": datapath("wordsim353.tsv"),
+        "simlex999": datapath("simlex999.txt"),
+    }
+
+
+def evaluate(
+    wv,
+    *,
+    analogies: str | os.PathLike | None = None,
+    similarities: Mapping[str, str | os.PathLike] | None = None,
+    restrict_vocab: int = 300_000,
+) -> dict:
+    """Scores `wv` (a gensim `KeyedVectors`) on analogies and word-pair similarities.
+
+    Args:
+        analogies: a questions-words style file; None uses Google's set shipped with gensim.
+        similarities: {name: tab-separated "word1 word2 score" file}; None uses WordSim-353 and SimLex-999.
+        restrict_vocab: only the most frequent words take part, as in gensim.
+
+    Returns:
+        {"analogy": {"accuracy", "oov_ratio", "questions"}, name: {"spearman", "pearson", "oov_ratio"}, ...}.
+        The OOV ratio is the share of questions or pairs skipped because a word is missing; a score over
+        few remaining items says little, so read the two together. Scores are NaN when nothing is covered.
+    """
+    default_analogies, default_similarities = standard_sets()
+    analogies = os.fspath(analogies or default_analogies)
+    similarities = similarities or default_similarities
+    # gensim logs every skipped word at INFO/WARNING; the OOV ratios below say the same in one number.
+    gensim_logger = logging.getLogger("gensim.models.keyedvectors")
+    level = gensim_logger.level
+    gensim_logger.setLevel(logging.ERROR)
+    try:
+        accuracy, sections = wv.evaluate_word_analogies(analogies, restrict_vocab=restrict_vocab)
+        total = _count_questions(analogies)
+        answered = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"]) if sections else 0
+        scores = {
+            "analogy": {
+                "accuracy": float(accuracy) if answered else float("nan"),
+                "oov_ratio": 1.0 - answered / total if total else float("nan"),
+                "questions": total,
+            }
+        }
+        for name, path in similarities.items():
+            scores[name] = _pair_scores(wv, os.fspath(path), restrict_vocab)
+    finally:
+        gensim_logger.setLevel(level)
+    return scores
+
+
+def _pair_scores(wv, path: str, restrict_vocab: int) -> dict:
+    try:
+        pearson, spearman, oov_percent = wv.evaluate_word_pairs(path, restrict_vocab=restrict_vocab)
+    except ValueError:  # scipy needs two covered pairs; gensim lets its error through
+        known = {word.upper() for word in wv.index_to_key[:restrict_vocab]}
+        with open(path, encoding="utf8") as file:
+            pairs = [line.split("\t")[:2] for line in file if line.strip() and not line.startswith("#")]
+        covered = sum(1 for a, b in pairs if a.upper() in known and b.upper() in known)
+        oov = 1.0 - covered / len(pairs) if pairs else float("nan")
+        return {"spearman": float("nan"), "pearson": float("nan"), "oov_ratio": oov}
+    return {"spearman": float(spearman[0]), "pearson": float(pearson[0]), "oov_ratio": float(oov_percent) / 100.0}
+
+
+def _count_questions(path: str) -> int:
+    with open(path, encoding="utf8") as file:
+        return sum(1 for line in file if line.strip() and not line.startswith(":"))

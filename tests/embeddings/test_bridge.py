@@ -1,0 +1,66 @@
+import keras
+import numpy as np
+import pytest
+from gensim.test.utils import datapath
+
+from kerazoo.embeddings import embedding_matrix, keras_embedding, train_word2vec
+
+LEE = datapath("lee_background.cor")
+
+
+@pytest.fixture(scope="module")
+def wv():
+    return train_word2vec(LEE, vector_size=16, epochs=1, workers=1, progress=False).wv
+
+
+@pytest.fixture(scope="module")
+def vectorizer():
+    with open(LEE, encoding="utf8") as file:
+        lines = file.read().splitlines()
+    layer = keras.layers.TextVectorization(max_tokens=3000, output_sequence_length=12)
+    layer.adapt(lines)
+    return layer
+
+
+def test_rows_are_gensims_vectors_for_every_known_word_of_the_vocabulary(wv, vectorizer):
+    vocabulary = vectorizer.get_vocabulary()
+    matrix = embedding_matrix(wv, vocabulary)
+    known = [i for i, word in enumerate(vocabulary) if word in wv.key_to_index]
+    assert len(known) > 1000
+    for i in known:
+        np.testing.assert_array_equal(matrix[i], wv[vocabulary[i]])
+
+
+def test_padding_is_zero_and_unknown_words_get_the_mean_vector(wv, vectorizer):
+    vocabulary = [*vectorizer.get_vocabulary()[:5], "qwertyuiop"]
+    matrix = embedding_matrix(wv, vocabulary)
+    assert vocabulary[:2] == ["", "[UNK]"]
+    np.testing.assert_array_equal(matrix[0], 0.0)
+    np.testing.assert_allclose(matrix[1], wv.vectors.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(matrix[-1], matrix[1])
+
+
+def test_the_layer_masks_padding_and_is_frozen_by_default(wv, vectorizer):
+    layer = keras_embedding(wv, vectorizer.get_vocabulary())
+    ids = keras.ops.convert_to_numpy(vectorizer(["the government said"]))
+    assert keras.ops.convert_to_numpy(layer.compute_mask(ids)).tolist() == [[True] * 3 + [False] * 9]
+    assert not layer.trainable
+    assert keras_embedding(wv, ["", "the"], trainable=True).trainable
+
+
+def test_a_model_with_the_vocabulary_and_vectors_round_trips_through_a_keras_file(tmp_path, wv, vectorizer):
+    text = keras.Input((1,), dtype="string")
+    pooled = keras.layers.GlobalAveragePooling1D()(keras_embedding(wv, vectorizer.get_vocabulary())(vectorizer(text)))
+    model = keras.Model(text, pooled)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.saving.load_model(tmp_path / "m.keras")
+    import tensorflow as tf  # TextVectorization, and so this test, needs the TensorFlow backend
+
+    sample = tf.constant([["the prime minister said today"]])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(reloaded(sample)), keras.ops.convert_to_numpy(model(sample)))
+    assert reloaded.layers[1].get_vocabulary() == vectorizer.get_vocabulary()
+
+
+def test_an_empty_vocabulary_is_refused(wv):
+    with pytest.raises(ValueError, match="`vocabulary` is empty"):
+        embedding_matrix(wv, [])

@@ -1,0 +1,50 @@
+import math
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from kerazoo.embeddings import evaluate
+
+
+@pytest.fixture
+def vectors():
+    """Hand-made vectors where king - man + woman is exactly queen."""
+    wv = KeyedVectors(vector_size=3)
+    words = {
+        "king": [1.0, 1.0, 0.0],
+        "man": [1.0, 0.0, 0.0],
+        "woman": [0.0, 0.0, 1.0],
+        "queen": [0.0, 1.0, 1.0],
+        "cat": [0.2, -1.0, 0.3],
+    }
+    wv.add_vectors(list(words), np.array(list(words.values()), dtype="float32"))
+    return wv
+
+
+def test_scores_and_oov_ratios_of_user_supplied_sets(tmp_path, vectors):
+    analogies = tmp_path / "analogies.txt"
+    analogies.write_text(": royalty\nman king woman queen\nman king woman unicorn\n", encoding="utf8")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t8\nman\twoman\t7\nking\tcat\t1\nzebra\tcat\t5\n", encoding="utf8")
+    scores = evaluate(vectors, analogies=analogies, similarities={"mine": pairs})
+    assert scores["analogy"] == {"accuracy": 1.0, "oov_ratio": 0.5, "questions": 2}
+    assert scores["mine"]["oov_ratio"] == pytest.approx(0.25)
+    assert -1.0 <= scores["mine"]["spearman"] <= 1.0
+
+
+def test_the_standard_sets_shipped_with_gensim_are_the_default(vectors):
+    scores = evaluate(vectors)
+    assert set(scores) == {"analogy", "wordsim353", "simlex999"}
+    assert scores["analogy"]["questions"] == 19544
+    assert 0.99 < scores["wordsim353"]["oov_ratio"] <= 1.0
+
+
+def test_no_covered_question_gives_nan_not_zero(tmp_path, vectors):
+    analogies = tmp_path / "a.txt"
+    analogies.write_text(": x\nfoo bar baz qux\n", encoding="utf8")
+    pairs = tmp_path / "p.tsv"
+    pairs.write_text("king\tqueen\t8\nzebra\tyak\t3\n", encoding="utf8")
+    scores = evaluate(vectors, analogies=analogies, similarities={"p": pairs})
+    assert math.isnan(scores["analogy"]["accuracy"]) and scores["analogy"]["oov_ratio"] == 1.0
+    assert math.isnan(scores["p"]["spearman"]) and scores["p"]["oov_ratio"] == 0.5  # one pair: no correlation
