@@ -8,6 +8,7 @@ model.training_history  # [{'epoch': 1, 'loss': ..., 'words_per_second': ...}, .
 from kerazoo.embeddings.bridge import embedding_matrix, keras_embedding
 from kerazoo.embeddings.corpus import MAX_TOKENS_PER_TEXT, Corpus
 from kerazoo.embeddings.evaluation import evaluate, standard_sets
+from kerazoo.embeddings.persistence import export, load, save
 from kerazoo.embeddings.training import stable_hash, train_word2vec
 
 __all__ = [
@@ -15,7 +16,10 @@ __all__ = [
     "Corpus",
     "embedding_matrix",
     "evaluate",
+    "export",
     "keras_embedding",
+    "load",
+    "save",
     "stable_hash",
     "standard_sets",
     "train_word2vec",
