@@ -8,7 +8,7 @@ model.training_history  # [{'epoch': 1, 'loss': ..., 'words_per_second': ...}, .
 from kerazoo.embeddings.bridge import embedding_matrix, keras_embedding
 from kerazoo.embeddings.corpus import MAX_TOKENS_PER_TEXT, Corpus
 from kerazoo.embeddings.evaluation import evaluate, standard_sets
-from kerazoo.embeddings.persistence import export, load, save
+from kerazoo.embeddings.persistence import export, load, plot_words, save
 from kerazoo.embeddings.training import stable_hash, train_word2vec
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "export",
     "keras_embedding",
     "load",
+    "plot_words",
     "save",
     "stable_hash",
     "standard_sets",

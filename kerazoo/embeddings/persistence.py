@@ -67,3 +67,38 @@ def export(wv, path: str | os.PathLike, *, format: str = "word2vec", words: Sequ
     with atomic_path(path / "metadata.tsv") as temporary, open(temporary, "w", encoding="utf8") as out:
         out.write("".join(f"{word}\n" for word in words))
     return [str(path / "vectors.tsv"), str(path / "metadata.tsv")]
+
+
+def plot_words(wv, words: Sequence[str], path: str | os.PathLike, *, title: str | None = None) -> str:
+    """A PNG of `words` projected to 2-D with PCA (their own two principal axes), each point labelled.
+
+    Returns:
+        The path written (atomically).
+    """
+    import numpy as np
+
+    words = list(words)
+    missing = [word for word in words if word not in wv.key_to_index]
+    if missing or len(words) < 3:
+        raise ValueError(
+            f"`words` needs at least 3 words of the vocabulary. Missing: {missing[:5]}; received {len(words)} words."
+        )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    vectors = np.stack([wv[word] for word in words]).astype("float64")
+    centred = vectors - vectors.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    points = centred @ axes[:2].T  # (words, 2)
+    figure, axis = pyplot.subplots(figsize=(6, 5))
+    axis.scatter(points[:, 0], points[:, 1], s=12)
+    for word, (x, y) in zip(words, points, strict=True):
+        axis.annotate(word, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    axis.set(title=title or f"{len(words)} words, PCA of their vectors", xlabel="PC 1", ylabel="PC 2")
+    figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=100)
+    pyplot.close(figure)
+    return str(path)

@@ -5,7 +5,7 @@ import pytest
 from gensim.models import KeyedVectors, Word2Vec
 from gensim.test.utils import datapath
 
-from kerazoo.embeddings import export, load, save, train_word2vec
+from kerazoo.embeddings import export, load, plot_words, save, train_word2vec
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +63,14 @@ def test_export_names_bad_formats_and_unknown_words(tmp_path, model):
         export(model.wv, tmp_path / "x", format="glove")
     with pytest.raises(KeyError, match="Not in the vocabulary: 'qwertyuiop'"):
         export(model.wv, tmp_path / "p", format="projector", words=["qwertyuiop"])
+
+
+def test_plot_words_writes_a_png(tmp_path, model):
+    words = ["government", "minister", "police", "fire", "said", "australia"]
+    path = plot_words(model.wv, words, tmp_path / "words.png")
+    assert Path(path).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_plot_words_names_missing_words(tmp_path, model):
+    with pytest.raises(ValueError, match="at least 3 words of the vocabulary. Missing: \\['qwertyuiop'\\]"):
+        plot_words(model.wv, ["government", "police", "qwertyuiop"], tmp_path / "w.png")
