@@ -47,3 +47,31 @@ def keras_embedding(wv, vocabulary: Sequence[str], *, trainable: bool = False, m
     layer.build((None, None))
     layer.embeddings.assign(matrix)
     return layer
+
+
+def text_vectorization_and_embedding(
+    wv,
+    *,
+    max_tokens: int | None = None,
+    output_sequence_length: int | None = None,
+    trainable: bool = False,
+    mask_zero: bool = True,
+):
+    """A `TextVectorization` over the Word2Vec vocabulary and the matching `Embedding`, in one call.
+
+        vectorize, embed = text_vectorization_and_embedding(model.wv, output_sequence_length=64)
+        text = keras.Input((1,), dtype="string")
+        x = embed(vectorize(text))  # save the model and both travel in one .keras file
+
+    The vocabulary is the vectors' own, most frequent first (`max_tokens` counts "" and "[UNK]" too), so
+    every row but padding and OOV is a trained vector. Lowercasing and punctuation stripping match
+    kerazoo's `Corpus` defaults. TextVectorization needs the TensorFlow backend or tf.data.
+    """
+    import keras
+
+    if max_tokens is not None and max_tokens < 3:
+        raise ValueError(f"`max_tokens` must be at least 3 (padding, [UNK] and one word). Received: {max_tokens}")
+    words = list(wv.index_to_key[: max_tokens - 2 if max_tokens else None])
+    vectorizer = keras.layers.TextVectorization(vocabulary=words, output_sequence_length=output_sequence_length)
+    embedding = keras_embedding(wv, vectorizer.get_vocabulary(), trainable=trainable, mask_zero=mask_zero)
+    return vectorizer, embedding

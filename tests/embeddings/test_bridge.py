@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from gensim.test.utils import datapath
 
-from kerazoo.embeddings import embedding_matrix, keras_embedding, train_word2vec
+from kerazoo.embeddings import embedding_matrix, keras_embedding, text_vectorization_and_embedding, train_word2vec
 
 LEE = datapath("lee_background.cor")
 
@@ -64,3 +64,18 @@ def test_a_model_with_the_vocabulary_and_vectors_round_trips_through_a_keras_fil
 def test_an_empty_vocabulary_is_refused(wv):
     with pytest.raises(ValueError, match="`vocabulary` is empty"):
         embedding_matrix(wv, [])
+
+
+def test_one_call_gives_a_vectorizer_and_embedding_over_the_word2vec_vocabulary(wv):
+    vectorize, embed = text_vectorization_and_embedding(wv, max_tokens=502, output_sequence_length=6)
+    vocabulary = vectorize.get_vocabulary()
+    assert vocabulary[:2] == ["", "[UNK]"] and vocabulary[2:] == wv.index_to_key[:500]
+    ids = keras.ops.convert_to_numpy(vectorize(["The government said"]))[0]
+    vectors = keras.ops.convert_to_numpy(embed(ids))
+    np.testing.assert_array_equal(vectors[1], wv["government"])
+    np.testing.assert_array_equal(vectors[-1], 0.0)
+
+
+def test_one_call_rejects_a_vocabulary_too_small_to_hold_a_word(wv):
+    with pytest.raises(ValueError, match="`max_tokens` must be at least 3"):
+        text_vectorization_and_embedding(wv, max_tokens=2)
