@@ -32,6 +32,7 @@ def train_word2vec(
     epochs: int = 5,
     workers: int | None = None,
     seed: int = 1,
+    phrases: bool | dict = False,
     progress: bool = True,
     callbacks=(),
     **gensim_kwargs,
@@ -48,13 +49,18 @@ def train_word2vec(
         vector_size, window, min_count, negative, epochs, seed: as in gensim.
         sg: skip-gram (True) or CBOW (False).
         workers: training threads; None uses every core.
+        phrases: join frequent collocations ("new york" -> "new_york") with gensim `Phrases`, learned in
+            one pass and applied once while the corpus is written to disk; a dict passes `Phrases`
+            options (`min_count`, `threshold`, ...). The frozen phrase model is kept as `model.phrases`,
+            to apply to new text.
         progress: show a progress bar with loss, words/s and learning rate per epoch.
         callbacks: extra gensim `CallbackAny2Vec` objects.
         **gensim_kwargs: any other `gensim.models.Word2Vec` argument (`hs`, `sample`, `alpha`, ...).
 
     Returns:
         The trained model, with `training_history` (one dict per epoch: loss, seconds, words_per_second,
-        learning_rate) and `token_counts` ({"read": tokens in the corpus, "trained": tokens gensim saw}).
+        learning_rate) and `token_counts` ({"read": tokens in the corpus, "trained": tokens gensim saw;
+        fewer only when phrases joined words}).
 
     Raises:
         ValueError: for a corpus with no tokens, or no word reaching `min_count`.
@@ -66,9 +72,11 @@ def train_word2vec(
             raise TypeError(f"`{name}` is set by train_word2vec; it cannot be passed through.")
     corpus = corpus_or_paths if isinstance(corpus_or_paths, Corpus) else Corpus(corpus_or_paths)
     telemetry = _Telemetry(epochs, progress)
+    phraser = _learn_phrases(corpus, phrases) if phrases else None
+    texts = (phraser[tokens] for tokens in corpus) if phraser else corpus
     with tempfile.TemporaryDirectory(prefix="kerazoo-w2v-") as folder:
         lines = Path(folder) / "corpus.txt"
-        counts = _spill(corpus, lines)
+        counts = _spill(texts, lines)
         _require_vocabulary(counts, min_count)
         model = Word2Vec(
             corpus_file=str(lines),
@@ -86,11 +94,18 @@ def train_word2vec(
             **gensim_kwargs,
         )
     model.training_history = telemetry.history
+    model.phrases = phraser
     model.token_counts = {"read": corpus.tokens_read, "trained": int(model.corpus_total_words)}
     return model
 
 
-def _spill(corpus: Corpus, path: Path) -> Counter:
+def _learn_phrases(corpus: Corpus, options):
+    from gensim.models.phrases import Phrases
+
+    return Phrases(corpus, **(options if isinstance(options, dict) else {})).freeze()
+
+
+def _spill(corpus, path: Path) -> Counter:
     """Writes one text a line, tokens separated by spaces (gensim's LineSentence format); counts words."""
     counts: Counter = Counter()
     with open(path, "w", encoding="utf8") as out:

@@ -112,3 +112,16 @@ def test_a_vocabulary_empty_after_min_count_names_min_count(tmp_path):
 def test_arguments_kerazoo_sets_cannot_be_passed_through():
     with pytest.raises(TypeError, match="`hashfxn` is set by train_word2vec"):
         train_word2vec(LEE, hashfxn=hash, progress=False)
+
+
+def test_phrases_join_collocations_once_and_travel_with_the_model():
+    phrased = train_word2vec(LEE, phrases={"min_count": 3, "threshold": 5.0}, **{**SMALL, "epochs": 1})
+    joined = [word for word in phrased.wv.index_to_key if "_" in word]
+    assert joined, "no collocation was joined"
+    assert phrased.token_counts["trained"] < phrased.token_counts["read"]
+    first, second = joined[0].split("_", 1)
+    assert phrased.phrases[[first, second]] == [joined[0]]
+
+
+def test_without_phrases_no_phrase_model_is_kept(model):
+    assert model.phrases is None
