@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import sys
+from pathlib import Path
+
+MODEL_FILE = "word2vec.model"
 
 
 def _environment(_args) -> int:
-    """Prints what kerazoo will run on: versions, backend and devices."""
+    """Prints what kerazoo will run on: versions, backend and installed frameworks."""
     from importlib import metadata
 
     import keras
@@ -22,20 +27,150 @@ def _environment(_args) -> int:
     return 0
 
 
+def _models(args) -> int:
+    from kerazoo import models
+
+    for name in models.list_models(args.pattern):
+        info = models.info(name)
+        print(f"{name:<30} {info.family:<12} {info.task:<22} {info.outputs:<14} {info.paper}")
+    return 0
+
+
+def _parse_settings(pairs: list[str]) -> dict:
+    """KEY=VALUE pairs; values are Python literals where they parse (3, 0.1, (32, 32, 3), None), else text."""
+    settings = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise SystemExit(f"kerazoo: --set takes KEY=VALUE. Received: {pair!r}")
+        try:
+            settings[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            settings[key] = value
+    return settings
+
+
+def _summary(args) -> int:
+    from kerazoo import models
+
+    model = models.build(args.name, **_parse_settings(args.set))
+    model.summary()
+    return 0
+
+
+def _word2vec_train(args) -> int:
+    from kerazoo import embeddings
+
+    corpus = args.corpus or [_lee_corpus()]
+    options = {"phrases": args.phrases, "workers": args.workers, "seed": args.seed}
+    model = embeddings.train_word2vec(
+        corpus,
+        vector_size=args.vector_size,
+        window=args.window,
+        min_count=args.min_count,
+        sg=not args.cbow,
+        epochs=args.epochs,
+        **options,
+    )
+    output = Path(args.output)
+    embeddings.save(model, output / MODEL_FILE)
+    history = {"history": model.training_history, "token_counts": model.token_counts}
+    (output / "history.json").write_text(json.dumps(history, indent=2), encoding="utf8")
+    print(f"{len(model.wv)} words, {model.token_counts['read']} tokens read; saved to {output / MODEL_FILE}")
+    return 0
+
+
+def _lee_corpus() -> str:
+    from gensim.test.utils import datapath
+
+    return datapath("lee_background.cor")
+
+
+def _load(folder: str):
+    from kerazoo import embeddings
+
+    return embeddings.load(Path(folder) / MODEL_FILE)
+
+
+def _word2vec_evaluate(args) -> int:
+    from kerazoo import embeddings
+
+    print(json.dumps(embeddings.evaluate(_load(args.folder).wv), indent=2))
+    return 0
+
+
+def _word2vec_similar(args) -> int:
+    wv = _load(args.folder).wv
+    if args.word not in wv.key_to_index:
+        print(f"kerazoo: {args.word!r} is not in the vocabulary of {len(wv)} words.", file=sys.stderr)
+        return 2
+    for word, similarity in wv.most_similar(args.word, topn=args.top):
+        print(f"{similarity:.3f}  {word}")
+    return 0
+
+
+def _word2vec_export(args) -> int:
+    from kerazoo import embeddings
+
+    target = args.path or str(Path(args.folder) / ("projector" if args.format == "projector" else "vectors.txt"))
+    for path in embeddings.export(_load(args.folder).wv, target, format=args.format):
+        print(path)
+    return 0
+
+
 def _version() -> str:
     from kerazoo import __version__
 
     return __version__
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kerazoo", description="Keras 3 model zoo, Word2Vec and distribution.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("env", help="show versions, the Keras backend and installed frameworks").set_defaults(
+    commands.add_parser("env", help="versions, the Keras backend and installed frameworks").set_defaults(
         run=_environment
     )
-    args = parser.parse_args(argv)
+    listing = commands.add_parser("models", help="list the registered models")
+    listing.add_argument("pattern", nargs="?", help='fnmatch pattern, e.g. "resnet*"')
+    listing.set_defaults(run=_models)
+    summary = commands.add_parser("summary", help="build a model and print its summary")
+    summary.add_argument("name")
+    summary.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a default")
+    summary.set_defaults(run=_summary)
+
+    word2vec = commands.add_parser("word2vec", help="train, evaluate, query and export Word2Vec vectors")
+    actions = word2vec.add_subparsers(dest="action", required=True)
+    train = actions.add_parser("train", help="train on text files, folders, globs or Wikipedia dumps")
+    train.add_argument("corpus", nargs="*", help="sources (default: gensim's Lee news corpus, offline)")
+    train.add_argument("--output", required=True, help="folder for the model and its history")
+    train.add_argument("--vector-size", type=int, default=100)
+    train.add_argument("--window", type=int, default=5)
+    train.add_argument("--min-count", type=int, default=5)
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--workers", type=int, default=None, help="threads (default: every core)")
+    train.add_argument("--seed", type=int, default=1)
+    train.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
+    train.add_argument("--phrases", action="store_true", help="join frequent collocations first")
+    train.set_defaults(run=_word2vec_train)
+    evaluate = actions.add_parser("evaluate", help="analogy and similarity scores with OOV ratios")
+    evaluate.add_argument("folder")
+    evaluate.set_defaults(run=_word2vec_evaluate)
+    similar = actions.add_parser("similar", help="nearest words")
+    similar.add_argument("folder")
+    similar.add_argument("word")
+    similar.add_argument("--top", type=int, default=10)
+    similar.set_defaults(run=_word2vec_similar)
+    export = actions.add_parser("export", help="word2vec text/binary or TensorBoard projector files")
+    export.add_argument("folder")
+    export.add_argument("--format", required=True, choices=["word2vec", "word2vec-binary", "projector"])
+    export.add_argument("--path", help="where to write (default: inside the model folder)")
+    export.set_defaults(run=_word2vec_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     return args.run(args)
 
 

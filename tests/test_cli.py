@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from kerazoo import cli
+
+
+def test_models_lists_the_registry_filtered_by_a_pattern(capsys):
+    assert cli.main(["models", "resnet*"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["resnet18", "resnet34", "resnet50"]
+
+
+def test_summary_builds_with_overrides(capsys):
+    assert cli.main(["summary", "lenet5", "--set", "classes=3", "--set", "input_shape=(28, 28, 1)"]) == 0
+    out = capsys.readouterr().out
+    assert "lenet5" in out and "(None, 3)" in out
+
+
+def test_summary_rejects_a_setting_without_a_value():
+    with pytest.raises(SystemExit, match="--set takes KEY=VALUE"):
+        cli.main(["summary", "lenet5", "--set", "classes"])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("w2v")
+    cli.main(["word2vec", "train", "--output", str(folder), "--vector-size", "16", "--epochs", "1", "--workers", "1"])
+    return folder
+
+
+def test_word2vec_train_on_the_offline_default_writes_the_model_and_history(trained):
+    history = json.loads((trained / "history.json").read_text())
+    assert (trained / cli.MODEL_FILE).exists()
+    assert len(history["history"]) == 1 and history["token_counts"]["read"] > 50_000
+
+
+def test_word2vec_evaluate_prints_scores_with_oov_ratios(trained, capsys):
+    assert cli.main(["word2vec", "evaluate", str(trained)]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert {"analogy", "wordsim353", "simlex999"} <= set(scores)
+
+
+def test_word2vec_similar_lists_neighbours_and_names_unknown_words(trained, capsys):
+    assert cli.main(["word2vec", "similar", str(trained), "government", "--top", "3"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    assert cli.main(["word2vec", "similar", str(trained), "qwertyuiop"]) == 2
+    assert "'qwertyuiop' is not in the vocabulary" in capsys.readouterr().err
+
+
+def test_word2vec_export_writes_projector_files(trained, capsys):
+    assert cli.main(["word2vec", "export", str(trained), "--format", "projector"]) == 0
+    assert (trained / "projector" / "vectors.tsv").exists() and (trained / "projector" / "metadata.tsv").exists()
