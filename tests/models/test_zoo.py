@@ -34,6 +34,8 @@ def test_every_registered_model_passes_the_model_checks(name):
     info = models.info(name)
     model = models.build(name, **info.small_config)
     policies = attention_policies() if info.family == "transformer" else MIXED_POLICIES
-    check_model(
-        lambda: models.build(name, **info.small_config), *specs_for(model, info.small_config), policies=policies
-    )
+    specs = specs_for(model, info.small_config)
+    result = check_model(lambda: models.build(name, **info.small_config), *specs, policies=policies)
+    # The gate raises on any failed check; these say that each applicable check actually ran.
+    assert (result.padding_error is not None) == any(spec.padded for spec in specs)
+    assert set(result.mixed_errors) == set(policies)
