@@ -6,7 +6,7 @@ import os
 import tempfile
 import time
 import zlib
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
 
 from kerazoo.embeddings.corpus import Corpus
@@ -76,10 +76,9 @@ def train_word2vec(
     texts = (phraser[tokens] for tokens in corpus) if phraser else corpus
     with tempfile.TemporaryDirectory(prefix="kerazoo-w2v-") as folder:
         lines = Path(folder) / "corpus.txt"
-        counts = _spill(texts, lines)
-        _require_vocabulary(counts, min_count)
+        if not _spill(texts, lines):
+            raise ValueError("The corpus has no tokens: its files are empty or hold no words.")
         model = Word2Vec(
-            corpus_file=str(lines),
             vector_size=vector_size,
             window=window,
             min_count=min_count,
@@ -89,9 +88,18 @@ def train_word2vec(
             workers=workers or os.cpu_count() or 1,
             seed=seed,
             hashfxn=stable_hash,
+            **gensim_kwargs,
+        )
+        # gensim's own vocabulary scan, then the check it lacks: it would only fail later, obscurely.
+        model.build_vocab(corpus_file=str(lines), keep_raw_vocab=True)
+        _require_vocabulary(model, min_count)
+        model.raw_vocab = defaultdict(int)  # what gensim leaves when it does not keep the raw counts
+        model.train(
+            corpus_file=str(lines),
+            total_words=model.corpus_total_words,
+            epochs=epochs,
             compute_loss=True,
             callbacks=[telemetry, *callbacks],
-            **gensim_kwargs,
         )
     model.training_history = telemetry.history
     model.phrases = phraser
@@ -105,25 +113,22 @@ def _learn_phrases(corpus: Corpus, options):
     return Phrases(corpus, **(options if isinstance(options, dict) else {})).freeze()
 
 
-def _spill(corpus, path: Path) -> Counter:
-    """Writes one text a line, tokens separated by spaces (gensim's LineSentence format); counts words."""
-    counts: Counter = Counter()
+def _spill(corpus, path: Path) -> int:
+    """Writes one text a line, tokens separated by spaces (gensim's LineSentence format); returns the token count."""
+    tokens_written = 0
     with open(path, "w", encoding="utf8") as out:
         for tokens in corpus:
-            tokens = [token.replace(" ", "_") for token in tokens]
-            counts.update(tokens)
-            out.write(" ".join(tokens) + "\n")
-    return counts
+            out.write(" ".join(token.replace(" ", "_") for token in tokens) + "\n")
+            tokens_written += len(tokens)
+    return tokens_written
 
 
-def _require_vocabulary(counts: Counter, min_count: int) -> None:
-    if not counts:
-        raise ValueError("The corpus has no tokens: its files are empty or hold no words.")
-    top = max(counts.values())
-    if top < min_count:
+def _require_vocabulary(model, min_count: int) -> None:
+    if len(model.wv) == 0:
+        top = max(model.raw_vocab.values(), default=0)
         raise ValueError(
             f"No word reaches `min_count`={min_count}; the most frequent occurs {top} times in "
-            f"{sum(counts.values())} tokens. Lower `min_count` or give a larger corpus."
+            f"{model.corpus_total_words} tokens. Lower `min_count` or give a larger corpus."
         )
 
 
