@@ -56,6 +56,7 @@ def text_vectorization_and_embedding(
     output_sequence_length: int | None = None,
     trainable: bool = False,
     mask_zero: bool = True,
+    lowercase: bool = True,
 ):
     """A `TextVectorization` over the Word2Vec vocabulary and the matching `Embedding`, in one call.
 
@@ -64,14 +65,22 @@ def text_vectorization_and_embedding(
         x = embed(vectorize(text))  # save the model and both travel in one .keras file
 
     The vocabulary is the vectors' own, most frequent first (`max_tokens` counts "" and "[UNK]" too), so
-    every row but padding and OOV is a trained vector. Lowercasing and punctuation stripping match
-    kerazoo's `Corpus` defaults. TextVectorization needs the TensorFlow backend or tf.data.
+    every row but padding and OOV is a trained vector. The layer splits text into words as `Corpus` does
+    (`kerazoo.layers.standardize_words`), so "don't" and "well-known" find their vectors; set
+    `lowercase=False` for vectors trained on `Corpus(lowercase=False)`. TextVectorization itself needs
+    TensorFlow installed, whichever the backend.
     """
     import keras
+
+    from kerazoo.layers.text import standardize_words, standardize_words_keep_case
 
     if max_tokens is not None and max_tokens < 3:
         raise ValueError(f"`max_tokens` must be at least 3 (padding, [UNK] and one word). Received: {max_tokens}")
     words = list(wv.index_to_key[: max_tokens - 2 if max_tokens else None])
-    vectorizer = keras.layers.TextVectorization(vocabulary=words, output_sequence_length=output_sequence_length)
+    vectorizer = keras.layers.TextVectorization(
+        vocabulary=words,
+        standardize=standardize_words if lowercase else standardize_words_keep_case,
+        output_sequence_length=output_sequence_length,
+    )
     embedding = keras_embedding(wv, vectorizer.get_vocabulary(), trainable=trainable, mask_zero=mask_zero)
     return vectorizer, embedding

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from kerazoo.layers.text import words
 
 # gensim drops every token of a text past this many (gensim#2880); longer texts are split instead.
 MAX_TOKENS_PER_TEXT = 10_000
 TEXT_SUFFIXES = {".txt", ".cor", ".text", ".tsv", ".csv", ".md"}
 COMPRESSED_SUFFIXES = {".gz", ".bz2"}
-_TOKEN = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
 
 
 class Corpus:
@@ -26,21 +26,28 @@ class Corpus:
     Args:
         sources: one path, glob or iterable of token lists, or a list of them.
         lowercase: lowercase the tokens of text sources.
-        min_token_length: drop shorter tokens. Punctuation is always stripped (tokens are runs of word
-            characters, keeping inner apostrophes).
+        strip_punctuation: split text into words (`kerazoo.layers.words`: runs of letters, marks, digits
+            and underscores, joined by single inner apostrophes or hyphens), the split that
+            `text_vectorization_and_embedding` repeats in Keras; False splits on whitespace only, as
+            gensim's LineSentence does, for text that is already tokenized.
+        min_token_length: drop shorter tokens.
+
+    Token lists are taken as they are, except that whitespace inside a token becomes "_" and empty tokens
+    are dropped, so that every token survives the one-text-a-line file gensim trains from.
 
     Attributes:
         tokens_read: tokens yielded by the last complete pass (None before one).
         texts_split: texts longer than MAX_TOKENS_PER_TEXT that the last pass split into pieces.
     """
 
-    def __init__(self, sources, *, lowercase: bool = True, min_token_length: int = 1):
+    def __init__(self, sources, *, lowercase: bool = True, strip_punctuation: bool = True, min_token_length: int = 1):
         if isinstance(sources, (str, os.PathLike)) or _is_token_lists(sources):
             sources = [sources]
         sources = list(sources)
         if not sources:
             raise ValueError("`sources` is empty: give at least one path, glob or iterable of token lists.")
         self.lowercase = lowercase
+        self.strip_punctuation = strip_punctuation
         self.min_token_length = min_token_length
         # Each part is a path (expanded once, so a missing file fails here, not mid-training) or token lists.
         self.parts = [part for source in sources for part in ([source] if _is_token_lists(source) else _expand(source))]
@@ -64,16 +71,28 @@ class Corpus:
             if isinstance(part, str):
                 yield from (_wiki_texts if _is_wiki_dump(part) else _lines)(part, self.tokenize)
             else:
-                yield from (list(tokens) for tokens in part)
+                yield from (_line_safe(tokens) for tokens in part)
 
     def tokenize(self, text: str) -> list[str]:
-        """Runs of word characters (inner apostrophes kept), lowercased if asked, short ones dropped."""
-        if self.lowercase:
-            text = text.lower()
-        return [token for token in _TOKEN.findall(text) if len(token) >= self.min_token_length]
+        """The tokens of one text under this corpus's options."""
+        if self.strip_punctuation:
+            tokens = words(text, lowercase=self.lowercase)
+        else:
+            tokens = (text.lower() if self.lowercase else text).split()
+        if self.min_token_length > 1:
+            tokens = [token for token in tokens if len(token) >= self.min_token_length]
+        return tokens
 
     def __repr__(self) -> str:
         return f"Corpus({len(self.files)} files, {len(self.parts)} parts, lowercase={self.lowercase})"
+
+
+def _line_safe(tokens) -> list[str]:
+    """The tokens as gensim will read them back from a line: none empty, none holding whitespace."""
+    tokens = list(tokens)
+    if " ".join(tokens).split() == tokens:  # one C-speed check for the usual, clean case
+        return tokens
+    return ["_".join(token.split()) for token in tokens if token.strip()]
 
 
 def _is_token_lists(source) -> bool:

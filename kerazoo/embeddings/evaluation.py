@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -15,6 +16,9 @@ def standard_sets() -> tuple[str, dict[str, str]]:
         "wordsim353": datapath("wordsim353.tsv"),
         "simlex999": datapath("simlex999.txt"),
     }
+
+
+STANDARD_SETS = ("analogy", "wordsim353", "simlex999")
 
 
 def evaluate(
@@ -36,29 +40,57 @@ def evaluate(
         The OOV ratio is the share of questions or pairs skipped because a word is missing; a score over
         few remaining items says little, so read the two together. Scores are NaN when nothing is covered.
     """
+    wv.fill_norms(force=True)  # a cache gensim keeps; stale if called from a training callback
     default_analogies, default_similarities = standard_sets()
-    analogies = os.fspath(analogies or default_analogies)
-    similarities = similarities or default_similarities
-    # gensim logs every skipped word at INFO/WARNING; the OOV ratios below say the same in one number.
+    with _quiet_gensim():
+        scores = {"analogy": _analogy_scores(wv, os.fspath(analogies or default_analogies), restrict_vocab)}
+        for name, path in (similarities or default_similarities).items():
+            scores[name] = _pair_scores(wv, os.fspath(path), restrict_vocab)
+    return scores
+
+
+def headline_scores(wv, sets: Mapping[str, str | os.PathLike | None], restrict_vocab: int = 300_000) -> dict:
+    """One number per set, for per-epoch tracking: analogy accuracy, or the Spearman of a similarity set.
+
+    `sets` maps a name to a file; a None file means the standard set of that name (`STANDARD_SETS`), and the
+    name "analogy" marks a questions-words file, every other name a word-pair file. Norms are refreshed
+    first, since gensim caches them and training moves the vectors under the cache.
+    """
+    wv.fill_norms(force=True)
+    default_analogies, default_similarities = standard_sets()
+    scores = {}
+    with _quiet_gensim():
+        for name, path in sets.items():
+            if name == "analogy":
+                scores[name] = _analogy_scores(wv, os.fspath(path or default_analogies), restrict_vocab)["accuracy"]
+            else:
+                scores[name] = _pair_scores(wv, os.fspath(path or default_similarities[name]), restrict_vocab)[
+                    "spearman"
+                ]
+    return scores
+
+
+@contextlib.contextmanager
+def _quiet_gensim():
+    # gensim logs every skipped word at INFO/WARNING; the OOV ratios say the same in one number.
     gensim_logger = logging.getLogger("gensim.models.keyedvectors")
     level = gensim_logger.level
     gensim_logger.setLevel(logging.ERROR)
     try:
-        accuracy, sections = wv.evaluate_word_analogies(analogies, restrict_vocab=restrict_vocab)
-        total = _count_questions(analogies)
-        answered = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"]) if sections else 0
-        scores = {
-            "analogy": {
-                "accuracy": float(accuracy) if answered else float("nan"),
-                "oov_ratio": 1.0 - answered / total if total else float("nan"),
-                "questions": total,
-            }
-        }
-        for name, path in similarities.items():
-            scores[name] = _pair_scores(wv, os.fspath(path), restrict_vocab)
+        yield
     finally:
         gensim_logger.setLevel(level)
-    return scores
+
+
+def _analogy_scores(wv, path: str, restrict_vocab: int) -> dict:
+    accuracy, sections = wv.evaluate_word_analogies(path, restrict_vocab=restrict_vocab)
+    total = _count_questions(path)
+    answered = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"]) if sections else 0
+    return {
+        "accuracy": float(accuracy) if answered else float("nan"),
+        "oov_ratio": 1.0 - answered / total if total else float("nan"),
+        "questions": total,
+    }
 
 
 def _pair_scores(wv, path: str, restrict_vocab: int) -> dict:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
+from kerazoo._validation import require_choice
+from kerazoo.embeddings.callbacks import HOOKS
 from kerazoo.embeddings.corpus import Corpus
+from kerazoo.embeddings.evaluation import STANDARD_SETS, headline_scores
 
 
 def stable_hash(text: str) -> int:
@@ -19,6 +25,17 @@ def stable_hash(text: str) -> int:
     two processes give different vectors even with `workers=1` and a fixed seed.
     """
     return zlib.crc32(text.encode("utf8"))
+
+
+def default_workers() -> int:
+    """Training threads when none are asked for: two per core.
+
+    gensim's corpus_file mode gives each thread an equal slice of the file, so an epoch lasts as long as the
+    slowest slice; on shared machines (cloud VMs, Colab) a core is often briefly taken away, and twice as
+    many threads as cores let the others take up that slack. `benchmarks/word2vec.py` measures it: on
+    2 cores, 4 threads train about 15% faster than 2.
+    """
+    return 2 * (os.cpu_count() or 1)
 
 
 def train_word2vec(
@@ -35,92 +52,212 @@ def train_word2vec(
     phrases: bool | dict = False,
     progress: bool = True,
     callbacks=(),
+    evaluate_every_epoch=None,
     **gensim_kwargs,
 ):
     """Trains and returns a real `gensim.models.Word2Vec` on a corpus or paths.
 
-    The corpus is tokenized once into a temporary one-text-a-line file and trained with gensim's
-    `corpus_file` mode, which scales with cores where iterable mode plateaus; texts longer than gensim's
-    10,000-token limit arrive split, not truncated. Word vectors are seeded with `stable_hash`, so
-    `workers=1` and a seed give the same vectors in every process.
+    The corpus is read once: tokenized, counted and written to a temporary one-text-a-line file, which
+    gensim then trains on in `corpus_file` mode (it scales with cores where iterable mode plateaus, and it
+    needs no second counting pass). Texts longer than gensim's 10,000-token limit arrive split, not
+    truncated. Word vectors are seeded with `stable_hash`, so `workers=1` and a seed give the same
+    vectors in every process.
 
     Args:
         corpus_or_paths: a `Corpus`, or anything `Corpus` takes (paths, folders, globs, token lists).
         vector_size, window, min_count, negative, epochs, seed: as in gensim.
         sg: skip-gram (True) or CBOW (False).
-        workers: training threads; None uses every core.
+        workers: training threads; None uses `default_workers()`.
         phrases: join frequent collocations ("new york" -> "new_york") with gensim `Phrases`, learned in
             one pass and applied once while the corpus is written to disk; a dict passes `Phrases`
             options (`min_count`, `threshold`, ...). The frozen phrase model is kept as `model.phrases`,
             to apply to new text.
-        progress: show a progress bar with loss, words/s and learning rate per epoch.
-        callbacks: extra gensim `CallbackAny2Vec` objects.
-        **gensim_kwargs: any other `gensim.models.Word2Vec` argument (`hs`, `sample`, `alpha`, ...).
+        progress: show a progress bar with words/s, loss, learning rate and time left.
+        callbacks: epoch callbacks: gensim `CallbackAny2Vec` objects, or any object with some of its hooks,
+            such as `EarlyStopping`. A callback ends training after an epoch by setting
+            `model.stop_training = True`; `model.training_history` is readable while training runs.
+        evaluate_every_epoch: scores to add to each epoch's record: a name or list of names from
+            "analogy", "wordsim353", "simlex999", or {name: file} for your own sets ("analogy" names a
+            questions-words file, any other name a word-pair file). Sets that a callback monitors are
+            added on their own.
+        **gensim_kwargs: any other `gensim.models.Word2Vec` argument (`hs`, `sample`, `alpha`,
+            `max_vocab_size`, `trim_rule`, ...).
 
     Returns:
         The trained model, with `training_history` (one dict per epoch: loss, seconds, words_per_second,
-        learning_rate) and `token_counts` ({"read": tokens in the corpus, "trained": tokens gensim saw;
-        fewer only when phrases joined words}).
+        learning_rate and any scores) and `token_counts` ({"read": tokens in the corpus, "trained": tokens
+        gensim saw; fewer only when phrases joined words}).
 
     Raises:
-        ValueError: for a corpus with no tokens, or no word reaching `min_count`.
+        ValueError: for a corpus with no tokens, no word reaching `min_count`, or an unknown score name.
     """
     from gensim.models import Word2Vec
 
-    for name in ("hashfxn", "corpus_file", "sentences", "compute_loss"):
+    for name in ("hashfxn", "corpus_file", "sentences", "corpus_iterable", "compute_loss"):
         if name in gensim_kwargs:
             raise TypeError(f"`{name}` is set by train_word2vec; it cannot be passed through.")
+    callbacks = list(callbacks)
+    _require_hooks(callbacks)
+    score_sets = _score_sets(evaluate_every_epoch, callbacks)
+    trim_rule = gensim_kwargs.pop("trim_rule", None)
     corpus = corpus_or_paths if isinstance(corpus_or_paths, Corpus) else Corpus(corpus_or_paths)
-    telemetry = _Telemetry(epochs, progress)
     phraser = _learn_phrases(corpus, phrases) if phrases else None
     texts = (phraser[tokens] for tokens in corpus) if phraser else corpus
+    model = Word2Vec(
+        vector_size=vector_size,
+        window=window,
+        min_count=min_count,
+        sg=int(sg),
+        negative=negative,
+        epochs=epochs,
+        workers=workers or default_workers(),
+        seed=seed,
+        hashfxn=stable_hash,
+        **gensim_kwargs,
+    )
     with tempfile.TemporaryDirectory(prefix="kerazoo-w2v-") as folder:
         lines = Path(folder) / "corpus.txt"
-        if not _spill(texts, lines):
+        scan = _spill(texts, lines, max_vocab_size=model.max_vocab_size, trim_rule=trim_rule)
+        if not scan.tokens:
             raise ValueError("The corpus has no tokens: its files are empty or hold no words.")
-        model = Word2Vec(
-            vector_size=vector_size,
-            window=window,
-            min_count=min_count,
-            sg=int(sg),
-            negative=negative,
-            epochs=epochs,
-            workers=workers or os.cpu_count() or 1,
-            seed=seed,
-            hashfxn=stable_hash,
-            **gensim_kwargs,
-        )
-        # gensim's own vocabulary scan, then the check it lacks: it would only fail later, obscurely.
-        model.build_vocab(corpus_file=str(lines), keep_raw_vocab=True)
+        # The spill counted every word, so gensim's own counting pass over the file is not needed.
+        model.build_vocab_from_freq(scan.counts, corpus_count=scan.texts, trim_rule=trim_rule, keep_raw_vocab=True)
+        model.corpus_total_words = scan.tokens
         _require_vocabulary(model, min_count)
         model.raw_vocab = defaultdict(int)  # what gensim leaves when it does not keep the raw counts
-        model.train(
-            corpus_file=str(lines),
-            total_words=model.corpus_total_words,
-            epochs=epochs,
-            compute_loss=True,
-            callbacks=[telemetry, *callbacks],
-        )
-    model.training_history = telemetry.history
+        model.training_history = []
+        telemetry = _Telemetry(epochs, progress, score_sets)
+        try:
+            _train(model, lines, epochs, [telemetry, *callbacks])
+        finally:
+            telemetry.close()
     model.phrases = phraser
     model.token_counts = {"read": corpus.tokens_read, "trained": int(model.corpus_total_words)}
     return model
 
 
+class _StopTraining(Exception):
+    """Raised between epochs, where gensim's threads have all finished, to end `train` early."""
+
+
+def _train(model, path: Path, epochs: int, callbacks: list) -> None:
+    hooks = _Hooks(callbacks)
+    model.stop_training = False
+    try:
+        model.train(
+            corpus_file=str(path),
+            total_words=model.corpus_total_words,
+            epochs=epochs,
+            compute_loss=True,
+            callbacks=[hooks],
+        )
+    except _StopTraining:
+        # What gensim's train() does after its last epoch, which a stop skips.
+        model.train_count += 1
+        model.wv.norms = None
+        hooks.on_train_end(model)
+
+
+class _Hooks:
+    """The one callback gensim sees: runs each callback's hooks in order, and stops when one asks."""
+
+    def __init__(self, callbacks):
+        self.callbacks = callbacks
+
+    def _run(self, hook: str, model) -> None:
+        for callback in self.callbacks:
+            method = getattr(callback, hook, None)
+            if method is not None:
+                method(model)
+
+    def on_train_begin(self, model):
+        self._run("on_train_begin", model)
+
+    def on_epoch_begin(self, model):
+        self._run("on_epoch_begin", model)
+
+    def on_epoch_end(self, model):
+        self._run("on_epoch_end", model)
+        if model.stop_training:
+            raise _StopTraining
+
+    def on_train_end(self, model):
+        self._run("on_train_end", model)
+
+
+def _require_hooks(callbacks) -> None:
+    for callback in callbacks:
+        if not any(callable(getattr(callback, hook, None)) for hook in HOOKS):
+            raise TypeError(
+                f"`callbacks` holds {callback!r}, which has none of the hooks {', '.join(HOOKS)}; give gensim "
+                "CallbackAny2Vec objects or kerazoo callbacks such as EarlyStopping."
+            )
+
+
+def _score_sets(evaluate_every_epoch, callbacks) -> dict:
+    """{name: file or None for a standard set} to score each epoch, checked before any training."""
+    if evaluate_every_epoch is None:
+        sets = {}
+    elif isinstance(evaluate_every_epoch, Mapping):
+        sets = {name: os.fspath(path) for name, path in evaluate_every_epoch.items()}
+    else:
+        names = [evaluate_every_epoch] if isinstance(evaluate_every_epoch, str) else list(evaluate_every_epoch)
+        for name in names:
+            require_choice("evaluate_every_epoch", name, STANDARD_SETS)
+        sets = dict.fromkeys(names)
+    for callback in callbacks:
+        monitor = getattr(callback, "monitor", None)
+        if monitor is None or monitor == "loss" or monitor in sets:
+            continue
+        if monitor not in STANDARD_SETS:
+            allowed = ", ".join(repr(name) for name in ("loss", *STANDARD_SETS, *sets))
+            raise ValueError(
+                f"`monitor`={monitor!r} of {callback!r} is not in the epoch history; allowed: {allowed} "
+                "(name your own sets in `evaluate_every_epoch`)."
+            )
+        sets[monitor] = None
+    return sets
+
+
 def _learn_phrases(corpus: Corpus, options):
     from gensim.models.phrases import Phrases
 
-    return Phrases(corpus, **(options if isinstance(options, dict) else {})).freeze()
+    options = options if isinstance(options, dict) else {}
+    if any(character.isspace() for character in options.get("delimiter", "_")):
+        raise ValueError(
+            f"`phrases` delimiter {options['delimiter']!r} holds whitespace, which would split each phrase "
+            "again; use '_' (the default) or another non-space string."
+        )
+    return Phrases(corpus, **options).freeze()
 
 
-def _spill(corpus, path: Path) -> int:
-    """Writes one text a line, tokens separated by spaces (gensim's LineSentence format); returns the token count."""
-    tokens_written = 0
+class _Scan(NamedTuple):
+    tokens: int
+    texts: int
+    counts: Counter
+
+
+def _spill(texts, path: Path, *, max_vocab_size: int | None = None, trim_rule=None) -> _Scan:
+    """Writes one text a line, tokens separated by spaces (gensim's LineSentence format), counting words.
+
+    With `max_vocab_size` the counts are pruned as gensim's own scan prunes them, so memory stays bounded.
+    """
+    from gensim.utils import prune_vocab
+
+    counts: Counter = Counter()
+    tokens_written = texts_written = 0
+    min_reduce = 1
     with open(path, "w", encoding="utf8") as out:
-        for tokens in corpus:
-            out.write(" ".join(token.replace(" ", "_") for token in tokens) + "\n")
+        for tokens in texts:
+            out.write(" ".join(tokens))
+            out.write("\n")
+            counts.update(tokens)
             tokens_written += len(tokens)
-    return tokens_written
+            texts_written += 1
+            if max_vocab_size and len(counts) > max_vocab_size:
+                prune_vocab(counts, min_reduce, trim_rule=trim_rule)
+                min_reduce += 1
+    return _Scan(tokens_written, texts_written, counts)
 
 
 def _require_vocabulary(model, min_count: int) -> None:
@@ -133,22 +270,19 @@ def _require_vocabulary(model, min_count: int) -> None:
 
 
 class _Telemetry:
-    """Per-epoch loss, speed and learning rate, and a tqdm bar. A gensim callback by duck typing.
+    """Per-epoch loss, speed, learning rate and scores in `model.training_history`, and the progress bar.
 
     gensim's `get_latest_training_loss()` is a float32 tally over the whole `train()` call (gensim#2735);
     resetting it when each epoch begins makes each reading that epoch's loss alone.
     """
 
-    def __init__(self, epochs: int, progress: bool):
-        self.epochs, self.progress = epochs, progress
-        self.history: list[dict] = []
+    def __init__(self, epochs: int, progress: bool, score_sets: dict):
+        self.epochs, self.progress, self.score_sets = epochs, progress, score_sets
         self.bar = None
 
     def on_train_begin(self, model):
         if self.progress:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=self.epochs, unit="epoch", desc="word2vec")
+            self.bar = _ProgressBar(model, self.epochs)
 
     def on_epoch_begin(self, model):
         model.running_training_loss = 0.0
@@ -156,23 +290,80 @@ class _Telemetry:
 
     def on_epoch_end(self, model):
         seconds = time.perf_counter() - self.started
+        epoch = len(model.training_history) + 1
         record = {
-            "epoch": len(self.history) + 1,
+            "epoch": epoch,
             "loss": float(model.get_latest_training_loss()),
             "seconds": seconds,
             "words_per_second": model.corpus_total_words / seconds if seconds else float("inf"),
-            # gensim decays the rate linearly from alpha to min_alpha over the epochs.
-            "learning_rate": model.alpha - (model.alpha - model.min_alpha) * (len(self.history) + 1) / self.epochs,
+            "learning_rate": _learning_rate(model, epoch / self.epochs),
         }
-        self.history.append(record)
+        if self.score_sets:
+            record.update(headline_scores(model.wv, self.score_sets))
+        model.training_history.append(record)
         if self.bar is not None:
-            self.bar.set_postfix(
-                loss=f"{record['loss']:.4g}",
-                words_s=f"{record['words_per_second']:.3g}",
-                lr=f"{record['learning_rate']:.3g}",
-            )
-            self.bar.update(1)
+            self.bar.end_epoch(record)
 
     def on_train_end(self, model):
+        self.close()
+
+    def close(self) -> None:
+        """Detaches the bar; also called when training fails, so gensim's logger is left as it was."""
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+
+def _learning_rate(model, progress: float) -> float:
+    """gensim decays the rate linearly from alpha to min_alpha over the whole training."""
+    return model.alpha - (model.alpha - model.min_alpha) * progress
+
+
+class _ProgressBar(logging.Handler):
+    """A tqdm bar over the words of all epochs, fed by the progress reports gensim logs about once a second.
+
+    Those reports are gensim's only view inside an epoch (its callbacks fire between epochs); the bar reads
+    them from its logger, and keeps them off the console unless the user had asked to see them.
+    """
+
+    def __init__(self, model, epochs: int):
+        from tqdm.auto import tqdm
+
+        super().__init__(logging.INFO)
+        self.model, self.words = model, model.corpus_total_words
+        self.tqdm = tqdm(total=epochs * self.words, unit="word", unit_scale=True, desc="word2vec", smoothing=0.1)
+        self.logger = logging.getLogger("gensim.models.word2vec")
+        self.saved = self.logger.level, self.logger.propagate
+        if not self.logger.isEnabledFor(logging.INFO):
+            self.logger.setLevel(logging.INFO)
+            self.logger.propagate = False
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not str(record.msg).startswith(_PROGRESS_REPORT) or not record.args:
+            return
+        epoch, percent = record.args[0], record.args[1]
+        self._advance_to((epoch + percent / 100.0) * self.words)
+        progress = self.tqdm.n / self.tqdm.total
+        self.tqdm.set_postfix(
+            loss=f"{self.model.running_training_loss:.4g}", lr=f"{_learning_rate(self.model, progress):.3g}"
+        )
+
+    def end_epoch(self, record: dict) -> None:
+        self._advance_to(record["epoch"] * self.words)
+        scores = {name: f"{value:.3f}" for name, value in record.items() if name not in _RECORD_KEYS}
+        self.tqdm.set_postfix(loss=f"{record['loss']:.4g}", lr=f"{record['learning_rate']:.3g}", **scores)
+
+    def _advance_to(self, words: float) -> None:
+        self.tqdm.update(max(0, int(words) - self.tqdm.n))
+
+    def close(self) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.saved[0])
+        self.logger.propagate = self.saved[1]
+        self.tqdm.close()
+        super().close()
+
+
+_PROGRESS_REPORT = "EPOCH %i - PROGRESS: at %.2f%%"
+_RECORD_KEYS = ("epoch", "loss", "seconds", "words_per_second", "learning_rate")

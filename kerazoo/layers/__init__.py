@@ -1,10 +1,12 @@
-"""The few Layer classes the blocks need; each is registered with Keras under the package "kerazoo"."""
+"""The few Layer classes the blocks need, and the text standardize functions; all registered with Keras
+under the package "kerazoo"."""
 
 from kerazoo.layers.attention_pooling import AttentionPooling
 from kerazoo.layers.multi_head_attention import MultiHeadAttention, apply_rotary
 from kerazoo.layers.position_embedding import PositionEmbedding
 from kerazoo.layers.reversible_embedding import ReversibleEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
+from kerazoo.layers.text import standardize_words, standardize_words_keep_case, words
 
 __all__ = [
     "AttentionPooling",
@@ -14,4 +16,7 @@ __all__ = [
     "SinusoidalPositionEmbedding",
     "apply_rotary",
     "sinusoidal_positions",
+    "standardize_words",
+    "standardize_words_keep_case",
+    "words",
 ]

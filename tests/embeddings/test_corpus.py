@@ -52,8 +52,24 @@ def test_a_25000_token_text_is_split_not_truncated(tmp_path):
 
 def test_tokens_are_lowercased_words_without_punctuation():
     corpus = Corpus([["unused"]])
-    assert corpus.tokenize("Hello, World! It's 2024.") == ["hello", "world", "it's", "2024"]
+    assert corpus.tokenize("Hello, World! It's a well-known 2024.") == [
+        "hello",
+        "world",
+        "it's",
+        "a",
+        "well-known",
+        "2024",
+    ]
     assert Corpus([["x"]], lowercase=False, min_token_length=3).tokenize("Hi the World") == ["the", "World"]
+
+
+def test_without_punctuation_stripping_text_splits_on_whitespace_as_gensim_does():
+    corpus = Corpus([["unused"]], strip_punctuation=False, lowercase=False)
+    assert corpus.tokenize("  Hello, World!\tIt's\n") == ["Hello,", "World!", "It's"]
+
+
+def test_token_lists_are_made_safe_for_a_one_text_a_line_file():
+    assert list(Corpus([["new york", "", "city", "\t"], ["plain"]])) == [["new_york", "city"], ["plain"]]
 
 
 def test_a_wikipedia_dump_yields_articles_without_markup_or_redirects():

@@ -6,9 +6,10 @@ import sys
 import numpy as np
 import pytest
 from gensim.models import Word2Vec
+from gensim.models.callbacks import CallbackAny2Vec
 from gensim.test.utils import datapath
 
-from kerazoo.embeddings import Corpus, stable_hash, train_word2vec
+from kerazoo.embeddings import Corpus, EarlyStopping, evaluate, stable_hash, train_word2vec
 
 LEE = datapath("lee_background.cor")
 SMALL = {"vector_size": 20, "epochs": 3, "workers": 1, "progress": False}
@@ -36,17 +37,11 @@ def test_per_epoch_losses_are_positive_and_reset_each_epoch(model):
     assert max(losses) < 2 * min(losses)
 
 
-class _LastEpochTally:
+class _LastEpochTally(CallbackAny2Vec):
     """Reads gensim's cumulative tally at each epoch end (after training it reports another value)."""
-
-    def on_train_begin(self, model): ...
-
-    def on_epoch_begin(self, model): ...
 
     def on_epoch_end(self, model):
         self.tally = model.get_latest_training_loss()
-
-    def on_train_end(self, model): ...
 
 
 def _raw_gensim_tally(path, epochs=3):
@@ -125,3 +120,113 @@ def test_phrases_join_collocations_once_and_travel_with_the_model():
 
 def test_without_phrases_no_phrase_model_is_kept(model):
     assert model.phrases is None
+
+
+@pytest.mark.parametrize("max_vocab_size", [None, 2_000])
+def test_kerazoo_counts_give_the_vocabulary_gensims_own_scan_gives(tmp_path, max_vocab_size):
+    path = tmp_path / "lee.txt"
+    path.write_text("\n".join(" ".join(text) for text in Corpus(LEE)) + "\n", encoding="utf8")
+    raw = Word2Vec(vector_size=8, max_vocab_size=max_vocab_size)
+    raw.build_vocab(corpus_file=str(path))
+    ours = train_word2vec(LEE, max_vocab_size=max_vocab_size, **{**SMALL, "vector_size": 8, "epochs": 1})
+    assert ours.wv.index_to_key == raw.wv.index_to_key
+    assert [ours.wv.get_vecattr(w, "count") for w in ours.wv.index_to_key[:50]] == [
+        raw.wv.get_vecattr(w, "count") for w in raw.wv.index_to_key[:50]
+    ]
+    assert ours.corpus_total_words == raw.corpus_total_words
+
+
+def test_a_trim_rule_shapes_the_vocabulary():
+    from gensim.utils import RULE_DEFAULT, RULE_DISCARD
+
+    trimmed = train_word2vec(
+        LEE, trim_rule=lambda word, count, min_count: RULE_DISCARD if word == "the" else RULE_DEFAULT, **SMALL
+    )
+    assert "the" not in trimmed.wv and "government" in trimmed.wv
+
+
+def test_epoch_records_carry_the_scores_asked_for():
+    scored = train_word2vec(LEE, evaluate_every_epoch=["analogy", "wordsim353"], **SMALL)
+    assert all({"analogy", "wordsim353"} <= record.keys() for record in scored.training_history)
+    # The last epoch's scores are the trained model's: gensim's cached norms were refreshed each epoch.
+    final = evaluate(scored.wv)
+    assert scored.training_history[-1]["wordsim353"] == pytest.approx(final["wordsim353"]["spearman"])
+    assert scored.training_history[-1]["analogy"] == pytest.approx(final["analogy"]["accuracy"])
+    assert final["analogy"]["oov_ratio"] < 1.0
+
+
+def test_an_unknown_epoch_score_names_the_argument_and_the_choices():
+    with pytest.raises(ValueError, match="`evaluate_every_epoch`.*'wordsim353'"):
+        train_word2vec(LEE, evaluate_every_epoch="wordsim", **SMALL)
+
+
+def test_early_stopping_ends_training_after_patience_epochs_without_improvement():
+    # The loss falls every epoch, so watching for it to rise stops training after the first epoch + patience.
+    stop = EarlyStopping("loss", mode="max", patience=1)
+    stopped = train_word2vec(LEE, callbacks=[stop], **{**SMALL, "epochs": 5})
+    assert len(stopped.training_history) == 3 and stop.stopped_epoch == 3 and stop.best_epoch == 1
+    assert stopped.wv.most_similar("government", topn=1)  # a usable model, norms rebuilt
+
+
+def test_early_stopping_on_a_standard_set_scores_it_each_epoch():
+    stop = EarlyStopping("simlex999", patience=5)
+    scored = train_word2vec(LEE, callbacks=[stop], **SMALL)
+    scores = [record["simlex999"] for record in scored.training_history]
+    assert len(scores) == 3 and stop.best == max(scores) and stop.stopped_epoch == 0
+
+
+class _VectorsEachEpoch(CallbackAny2Vec):
+    def __init__(self):
+        self.vectors = []
+
+    def on_epoch_end(self, model):
+        self.vectors.append(model.wv.vectors.copy())
+
+
+def test_restoring_best_weights_puts_back_the_best_epochs_vectors():
+    recorder = _VectorsEachEpoch()
+    stop = EarlyStopping("loss", mode="max", patience=1, restore_best_weights=True)
+    restored = train_word2vec(LEE, callbacks=[recorder, stop], **SMALL)
+    np.testing.assert_array_equal(restored.wv.vectors, recorder.vectors[stop.best_epoch - 1])
+    assert not np.array_equal(restored.wv.vectors, recorder.vectors[-1])
+    np.testing.assert_allclose(restored.wv.norms, np.linalg.norm(restored.wv.vectors, axis=1), rtol=1e-6)
+
+
+class _StopAfterFirstEpoch(CallbackAny2Vec):
+    def on_epoch_end(self, model):
+        model.stop_training = True
+
+    def on_train_end(self, model):
+        self.ended = True
+
+
+def test_any_callback_stops_training_by_setting_stop_training_and_still_sees_the_end():
+    callback = _StopAfterFirstEpoch()
+    stopped = train_word2vec(LEE, callbacks=[callback], **SMALL)
+    assert len(stopped.training_history) == 1 and callback.ended
+
+
+def test_a_monitor_that_is_not_in_the_history_is_named():
+    with pytest.raises(ValueError, match="`monitor`='accuracy'.*allowed: 'loss', 'analogy'"):
+        train_word2vec(LEE, callbacks=[EarlyStopping("accuracy")], **SMALL)
+
+
+def test_an_object_without_callback_hooks_is_refused():
+    with pytest.raises(TypeError, match="`callbacks` holds <built-in function print>"):
+        train_word2vec(LEE, callbacks=[print], **SMALL)
+
+
+def test_the_progress_bar_counts_words_and_leaves_gensims_logging_as_it_was(capsys):
+    import logging
+
+    logger = logging.getLogger("gensim.models.word2vec")
+    before = (logger.level, logger.propagate, list(logger.handlers))
+    trained = train_word2vec(LEE, **{**SMALL, "progress": True, "epochs": 2})
+    bar = capsys.readouterr().err
+    assert "word2vec" in bar and f"{2 * trained.corpus_total_words / 1000:.0f}k/" in bar.replace(".0k", "k")
+    assert (logger.level, logger.propagate, list(logger.handlers)) == before
+
+
+def test_a_phrase_delimiter_with_whitespace_is_refused():
+    with pytest.raises(ValueError, match="`phrases` delimiter ' ' holds whitespace"):
+        train_word2vec(LEE, phrases={"delimiter": " "}, **SMALL)

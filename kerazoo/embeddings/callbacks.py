@@ -1,0 +1,103 @@
+"""Epoch callbacks for `train_word2vec`: early stopping, and the protocol that lets any callback stop training.
+
+`train_word2vec` calls each callback's gensim hooks (`on_train_begin`, `on_epoch_begin`, `on_epoch_end`,
+`on_train_end`) where the callback has them, so gensim's `CallbackAny2Vec` subclasses work unchanged. As in
+Keras, a callback ends training after the current epoch by setting `model.stop_training = True`; the
+epoch record it reads is `model.training_history[-1]`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kerazoo._validation import require_choice
+
+HOOKS = ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end")
+# Arrays gensim trains: the word vectors and, depending on the loss, its output weights.
+_TRAINED_ARRAYS = ("syn1neg", "syn1")
+
+
+class EarlyStopping:
+    """Ends Word2Vec training when an epoch score stops improving; modelled on `keras.callbacks.EarlyStopping`.
+
+        stop = EarlyStopping("simlex999", patience=1, restore_best_weights=True)
+        model = train_word2vec(corpus, epochs=20, callbacks=[stop])
+        stop.best_epoch, stop.stopped_epoch
+
+    Args:
+        monitor: "loss", or a score of the epoch history: "analogy", "wordsim353", "simlex999" (evaluated
+            each epoch because this callback names them), or a set named in `evaluate_every_epoch`.
+        min_delta: the smallest change that counts as an improvement.
+        patience: epochs without improvement to wait before stopping.
+        mode: "min", "max", or "auto" (min for "loss", max for scores).
+        restore_best_weights: when training ends, put back the vectors of the best epoch (a copy of the
+            trained arrays is kept while training).
+
+    Attributes:
+        best: the best value seen; best_epoch: its epoch (1-based); stopped_epoch: the epoch after which
+        training stopped, 0 when it ran its course. A NaN score (too few words covered) never improves.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "wordsim353",
+        *,
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+    ):
+        require_choice("mode", mode, ("auto", "min", "max"))
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"`patience` must be a non-negative integer. Received: patience={patience!r}")
+        if not min_delta >= 0:
+            raise ValueError(f"`min_delta` must be zero or positive. Received: min_delta={min_delta!r}")
+        self.monitor = monitor
+        self.min_delta = float(min_delta)
+        self.patience = patience
+        self.mode = ("min" if monitor == "loss" else "max") if mode == "auto" else mode
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, model):
+        self.best, self.best_epoch, self.stopped_epoch, self.wait = None, 0, 0, 0
+        self._best_weights = None
+
+    def on_epoch_end(self, model):
+        record = model.training_history[-1]
+        value = record[self.monitor]
+        if self._improves(value):
+            self.best, self.best_epoch, self.wait = value, record["epoch"], 0
+            if self.restore_best_weights:
+                self._best_weights = {name: np.copy(array) for name, array in _trained_arrays(model).items()}
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = record["epoch"]
+            model.stop_training = True
+
+    def on_train_end(self, model):
+        if self._best_weights is None or self.best_epoch == len(model.training_history):
+            return
+        for name, array in _trained_arrays(model).items():
+            np.copyto(array, self._best_weights[name])
+        model.wv.fill_norms(force=True)
+        self._best_weights = None
+
+    def _improves(self, value: float) -> bool:
+        if math.isnan(value):
+            return False
+        if self.best is None:
+            return True
+        change = value - self.best if self.mode == "max" else self.best - value
+        return change > self.min_delta
+
+    def __repr__(self) -> str:
+        return f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, mode={self.mode!r})"
+
+
+def _trained_arrays(model) -> dict[str, np.ndarray]:
+    arrays = {"vectors": model.wv.vectors}
+    arrays.update({name: getattr(model, name) for name in _TRAINED_ARRAYS if getattr(model, name, None) is not None})
+    return arrays
