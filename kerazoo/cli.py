@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from kerazoo.embeddings.evaluation import STANDARD_SETS  # a light module: gensim loads only when scoring
+
 MODEL_FILE = "word2vec.model"
 
 
@@ -61,10 +63,19 @@ def _summary(args) -> int:
 def _word2vec_train(args) -> int:
     from kerazoo import embeddings
 
-    corpus = args.corpus or [_lee_corpus()]
+    corpus = embeddings.Corpus(
+        args.corpus or [_lee_corpus()], lowercase=not args.keep_case, strip_punctuation=not args.keep_punctuation
+    )
     options = {"phrases": args.phrases, "workers": args.workers, "seed": args.seed}
+    callbacks = []
+    if args.early_stopping:
+        callbacks.append(
+            embeddings.EarlyStopping(args.early_stopping, patience=args.patience, restore_best_weights=True)
+        )
     model = embeddings.train_word2vec(
         corpus,
+        evaluate_every_epoch=args.score or None,
+        callbacks=callbacks,
         vector_size=args.vector_size,
         window=args.window,
         min_count=args.min_count,
@@ -76,8 +87,16 @@ def _word2vec_train(args) -> int:
     embeddings.save(model, output / MODEL_FILE)
     history = {"history": model.training_history, "token_counts": model.token_counts}
     (output / "history.json").write_text(json.dumps(history, indent=2), encoding="utf8")
+    _plot_word2vec_history(model.training_history, output / "history.png")
     print(f"{len(model.wv)} words, {model.token_counts['read']} tokens read; saved to {output / MODEL_FILE}")
     return 0
+
+
+def _plot_word2vec_history(records: list[dict], path: Path) -> None:
+    from kerazoo.training import plot_history
+
+    curves = {name: [record[name] for record in records] for name in records[0] if name not in ("epoch", "seconds")}
+    plot_history(curves, path, title="word2vec: per-epoch loss, speed, learning rate and scores")
 
 
 def _lee_corpus() -> str:
@@ -148,10 +167,23 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--window", type=int, default=5)
     train.add_argument("--min-count", type=int, default=5)
     train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--workers", type=int, default=None, help="threads (default: every core)")
+    train.add_argument("--workers", type=int, default=None, help="threads (default: two per core)")
     train.add_argument("--seed", type=int, default=1)
     train.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
     train.add_argument("--phrases", action="store_true", help="join frequent collocations first")
+    train.add_argument("--keep-case", action="store_true", help="do not lowercase")
+    train.add_argument(
+        "--keep-punctuation", action="store_true", help="split on whitespace only (for already tokenized text)"
+    )
+    train.add_argument(
+        "--score", action="append", choices=STANDARD_SETS, default=[], help="score this set after every epoch"
+    )
+    train.add_argument(
+        "--early-stopping",
+        choices=("loss", *STANDARD_SETS),
+        help="stop when this stops improving, keeping the best epoch's vectors",
+    )
+    train.add_argument("--patience", type=int, default=1, help="epochs without improvement before stopping")
     train.set_defaults(run=_word2vec_train)
     evaluate = actions.add_parser("evaluate", help="analogy and similarity scores with OOV ratios")
     evaluate.add_argument("folder")

@@ -33,6 +33,15 @@ def test_word2vec_train_on_the_offline_default_writes_the_model_and_history(trai
     history = json.loads((trained / "history.json").read_text())
     assert (trained / cli.MODEL_FILE).exists()
     assert len(history["history"]) == 1 and history["token_counts"]["read"] > 50_000
+    assert (trained / "history.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_word2vec_train_scores_epochs_and_stops_early_when_asked(tmp_path):
+    arguments = ["--vector-size", "16", "--epochs", "4", "--workers", "1", "--score", "wordsim353"]
+    early = ["--early-stopping", "loss", "--patience", "0"]  # the loss falls each epoch: no stop
+    assert cli.main(["word2vec", "train", "--output", str(tmp_path), *arguments, *early]) == 0
+    history = json.loads((tmp_path / "history.json").read_text())["history"]
+    assert len(history) == 4 and all("wordsim353" in record for record in history)
 
 
 def test_word2vec_evaluate_prints_scores_with_oov_ratios(trained, capsys):

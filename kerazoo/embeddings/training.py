@@ -28,12 +28,13 @@ def stable_hash(text: str) -> int:
 
 
 def default_workers() -> int:
-    """Training threads when none are asked for: two per core.
+    """Training threads when none are asked for: two per core, a measured choice.
 
-    gensim's corpus_file mode gives each thread an equal slice of the file, so an epoch lasts as long as the
-    slowest slice; on shared machines (cloud VMs, Colab) a core is often briefly taken away, and twice as
-    many threads as cores let the others take up that slack. `benchmarks/word2vec.py` measures it: on
-    2 cores, 4 threads train about 15% faster than 2.
+    In gensim's corpus_file mode each thread trains its own slice of the file, without the GIL. On a
+    2-core VM, 4 threads trained 20-25% more words per second than 2, with the same words trained per
+    epoch and both cores busy either way (`benchmarks/word2vec.py`, part 5, prints the sweep for your
+    machine); 6 and 8 threads gained a few percent more. Two per core takes most of the gain without
+    betting on many more threads than cores on large machines, which were not measured.
     """
     return 2 * (os.cpu_count() or 1)
 

@@ -79,3 +79,30 @@ def test_one_call_gives_a_vectorizer_and_embedding_over_the_word2vec_vocabulary(
 def test_one_call_rejects_a_vocabulary_too_small_to_hold_a_word(wv):
     with pytest.raises(ValueError, match="`max_tokens` must be at least 3"):
         text_vectorization_and_embedding(wv, max_tokens=2)
+
+
+def test_the_one_call_vectorizer_splits_text_into_the_words_of_the_corpus(wv):
+    vectorize, _ = text_vectorization_and_embedding(wv)
+    joined = [word for word in wv.index_to_key if "'" in word or "-" in word][:20]
+    assert joined, "the Lee corpus has words with inner apostrophes or hyphens"
+    text = " ".join(word.upper().replace("'", "’") for word in joined) + "!"
+    ids = keras.ops.convert_to_numpy(vectorize([text]))[0]
+    assert [vectorize.get_vocabulary()[i] for i in ids] == joined
+
+
+def test_a_model_built_by_the_one_call_loads_in_a_fresh_process_after_import_kerazoo(tmp_path, wv):
+    import subprocess
+    import sys
+
+    vectorize, embed = text_vectorization_and_embedding(wv, output_sequence_length=4)
+    text = keras.Input((1,), dtype="string")
+    keras.Model(text, embed(vectorize(text))).save(tmp_path / "words.keras")
+    code = (
+        "import sys, kerazoo, keras, numpy as np\n"
+        "model = keras.saving.load_model(sys.argv[1])\n"
+        "print(np.asarray(model(np.array([['Don’t the government']]))).sum())"
+    )
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "words.keras")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    here = keras.Model(text, embed(vectorize(text)))(np.array([["Don’t the government"]]))
+    assert float(run.stdout.strip().splitlines()[-1]) == pytest.approx(float(keras.ops.sum(here)), rel=1e-5)
