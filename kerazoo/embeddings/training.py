@@ -31,10 +31,10 @@ def default_workers() -> int:
     """Training threads when none are asked for: two per core, a measured choice.
 
     In gensim's corpus_file mode each thread trains its own slice of the file, without the GIL. On a
-    2-core VM, 4 threads trained 20-25% more words per second than 2, with the same words trained per
-    epoch and both cores busy either way (`benchmarks/word2vec.py`, part 5, prints the sweep for your
-    machine); 6 and 8 threads gained a few percent more. Two per core takes most of the gain without
-    betting on many more threads than cores on large machines, which were not measured.
+    2-core VM, 4 threads trained 7-22% more words per second than 2 (over several runs), with the same
+    words trained per epoch and both cores busy either way; 8 threads were sometimes faster still and
+    sometimes slower. `benchmarks/word2vec.py` (part 5) prints the sweep for your machine. Large machines
+    were not measured.
     """
     return 2 * (os.cpu_count() or 1)
 
