@@ -56,6 +56,9 @@ def headline_scores(wv, sets: Mapping[str, str | os.PathLike | None], restrict_v
     name "analogy" marks a questions-words file, every other name a word-pair file. Norms are refreshed
     first, since gensim caches them and training moves the vectors under the cache.
     """
+    unknown = [name for name, path in sets.items() if path is None and name not in STANDARD_SETS]
+    if unknown:
+        raise ValueError(f"`sets` names {unknown} without a file; only {list(STANDARD_SETS)} need none.")
     wv.fill_norms(force=True)
     default_analogies, default_similarities = standard_sets()
     scores = {}
