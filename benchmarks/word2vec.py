@@ -15,7 +15,8 @@ On gensim's head500.noblanks.cor repeated 10x (CBOW, 100-d, window 5, negative 5
    of that difference: the stemmed corpus covers few pairs of either set;
 5. raw gensim `corpus_file` words/s at 1, 2 and 4 threads per core, the measurement behind kerazoo's
    default of two per core (`default_workers`).
-Each speed is the best of two runs, taken in alternation, since a shared machine's speed drifts.
+Each speed is measured in three rounds, the trainers taking turns in each; the report gives the ratio of
+the best runs and the median of the per-round ratios, since a shared machine's speed drifts by +-10%.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from gensim.models import Word2Vec
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
-from kerazoo.embeddings import default_workers, evaluate, train_word2vec
+from kerazoo.embeddings import Corpus, default_workers, evaluate, train_word2vec
+from kerazoo.embeddings.training import _spill  # the pass before training, timed on its own
 
 SETTINGS = {"vector_size": 100, "window": 5, "negative": 5, "epochs": 5, "sg": 0, "min_count": 5}
 
@@ -46,21 +48,40 @@ def repeated_corpus(folder: Path, times: int) -> Path:
     return path
 
 
-def best_words_per_second(trainers: dict, words: int, runs: int = 2) -> dict[str, float]:
-    """Words/s of each trainer, the best of `runs` runs, the trainers taking turns."""
-    best = dict.fromkeys(trainers, 0.0)
+def seconds_per_run(steps: dict, runs: int = 3) -> dict[str, list[float]]:
+    """Seconds of each step in each of `runs` rounds, the steps taking turns within a round."""
+    seconds: dict[str, list[float]] = {label: [] for label in steps}
     for _ in range(runs):
-        for label, train in trainers.items():
+        for label, step in steps.items():
             start = time.perf_counter()
-            train()
-            best[label] = max(best[label], SETTINGS["epochs"] * words / (time.perf_counter() - start))
-    return best
+            step()
+            seconds[label].append(time.perf_counter() - start)
+    return seconds
 
 
-def report(label: str, speeds: dict[str, float], reference: str) -> None:
+def words_per_second(trainers: dict, words: int) -> dict[str, list[float]]:
+    """Words/s of each trainer in each round (`seconds_per_run`)."""
+    trained = SETTINGS["epochs"] * words
+    return {label: [trained / s for s in seconds] for label, seconds in seconds_per_run(trainers).items()}
+
+
+def report(label: str, speeds: dict[str, list[float]], reference: str) -> None:
+    """Each trainer's best words/s and its ratio to the reference's best, then the median of the ratios
+    taken round by round: a shared machine's speed drifts, and a round's trainers share its drift."""
     print(label)
-    for name, speed in speeds.items():
-        print(f"   {name:<44} {speed:12,.0f} words/s   ratio {speed / speeds[reference]:.2f}")
+    best = {name: max(values) for name, values in speeds.items()}
+    for name, values in speeds.items():
+        paired = statistics.median(ours / theirs for ours, theirs in zip(values, speeds[reference], strict=True))
+        print(
+            f"   {name:<44} {best[name]:12,.0f} words/s   ratio of bests {best[name] / best[reference]:.2f}"
+            f"   median ratio per round {paired:.2f}"
+        )
+
+
+def kerazoo_pass(path: Path, spill: Path) -> None:
+    """What `train_word2vec` does before its first epoch: one pass over the corpus, then the vectors."""
+    scan = _spill(Corpus(path), spill)
+    Word2Vec(**SETTINGS).build_vocab_from_freq(scan.counts, corpus_count=scan.texts)
 
 
 def peak_rss_mb(path: Path) -> float:
@@ -83,7 +104,7 @@ def main() -> None:
         print(f"corpus: head500.noblanks.cor x10, {words:,} tokens; CBOW {SETTINGS}; {cores} cores\n")
 
         threads = default_workers()
-        speeds = best_words_per_second(
+        speeds = words_per_second(
             {
                 f"raw gensim corpus_file, workers={cores}": lambda: Word2Vec(
                     corpus_file=str(big), workers=cores, **SETTINGS
@@ -98,8 +119,17 @@ def main() -> None:
         )
         report("1. corpus_file (target: kerazoo default >= 0.95)", speeds, f"raw gensim corpus_file, workers={cores}")
 
+        passes = {
+            "kerazoo: read, tokenize, count, write, set up": partial(kerazoo_pass, big, Path(folder) / "spill.txt"),
+            "raw gensim build_vocab: read, split, count, set up": lambda: Word2Vec(**SETTINGS).build_vocab(
+                corpus_file=str(big)
+            ),
+        }
+        for label, seconds in seconds_per_run(passes).items():
+            print(f"   one pass before training, {label:<44} best {min(seconds):.2f} s")
+
         sentences = list(LineSentence(str(big)))
-        speeds = best_words_per_second(
+        speeds = words_per_second(
             {
                 f"raw gensim iterable, workers={cores}": lambda: Word2Vec(
                     sentences=sentences, workers=cores, **SETTINGS
@@ -131,7 +161,7 @@ def main() -> None:
                     f"(per seed {', '.join(f'{v:+.3f}' for v in values)}; OOV {scores[name]['oov_ratio']:.2f})"
                 )
 
-        speeds = best_words_per_second(
+        speeds = words_per_second(
             {
                 f"raw gensim corpus_file, workers={threads}": partial(
                     Word2Vec, corpus_file=str(big), workers=threads, **SETTINGS

@@ -35,14 +35,14 @@ def _mark_patterns() -> tuple[re.Pattern, re.Pattern]:
     class is slow to match, so texts are tested first with one that compiles to a bitmap: the marks of
     the Basic Multilingual Plane, plus every character beyond it.
     """
-    ranges, start = [], None
-    for code in range(sys.maxunicode + 2):
-        is_mark = code <= sys.maxunicode and unicodedata.category(chr(code)).startswith("M")
-        if is_mark and start is None:
-            start = code
-        elif not is_mark and start is not None:
-            ranges.append((start, code - 1))
-            start = None
+    categories = map(unicodedata.category, map(chr, range(sys.maxunicode + 1)))
+    marks = [code for code, category in enumerate(categories) if category[0] == "M"]
+    ranges = []
+    for code in marks:  # a few thousand, in a few hundred runs
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
     basic = [(first, last) for first, last in ranges if last <= 0xFFFF]
     maybe_marks = _char_class([*basic, (0x10000, sys.maxunicode)])
     return re.compile(maybe_marks), re.compile(_WORD.format(char=_char_class(ranges, prefix=r"\w")))
