@@ -56,8 +56,19 @@ def words(text: str, *, lowercase: bool = True) -> list[str]:
     """The words of `text`, lowercased unless asked not to."""
     if lowercase:
         text = text.lower()
-    if text.isascii():  # most lines of most corpora
-        return _ASCII_WORD.findall(text)
+    # Whitespace never lies inside a word, and an alphanumeric token (str.isalnum is the regex's \w less
+    # "_") is one whole word, so only the other tokens need the regex. Splitting first roughly halves the
+    # time on clean or pre-tokenized text, and costs about the same on prose.
+    tokens = text.split()
+    odd = [index for index, token in enumerate(tokens) if not token.isalnum()]
+    if odd:
+        find = _ASCII_WORD.findall if text.isascii() else _unicode_words
+        for index in reversed(odd):
+            tokens[index : index + 1] = find(tokens[index])
+    return tokens
+
+
+def _unicode_words(text: str) -> list[str]:
     if _CURLY_APOSTROPHE in text:
         text = text.replace(_CURLY_APOSTROPHE, "'")
     maybe_marks, marked_word = _mark_patterns()

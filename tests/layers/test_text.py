@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
+from gensim.test.utils import datapath
 
 from kerazoo.layers import standardize_words, standardize_words_keep_case, words
+from kerazoo.layers.text import _mark_patterns
 
 # Texts where a word's edges are easy to get wrong: joiners at edges and in runs, curly apostrophes,
 # accents (composed and combining), scripts whose vowel signs are combining marks, symbols, other digits.
@@ -11,6 +13,7 @@ TRICKY = [
     "हिन्दी ไทย ภาษา café naïve e\u0301te",
     "Ünïcödé ÉCOLE İstanbul 東京 タワー 😀emoji😀ok 𑀓𑀸𑀮",
     "3.14 x² ① tab\tsep\nnew don''t x-'y-z",
+    "nbsp\u00a0sep\x1cunit\u2028line _under_ score_ ½-way",
     "",
     "'",
 ]
@@ -35,6 +38,14 @@ def test_combining_marks_stay_inside_their_word():
 
 def test_case_is_kept_when_asked():
     assert words("Hello World", lowercase=False) == ["Hello", "World"]
+
+
+@pytest.mark.parametrize("corpus", ["lee_background.cor", "head500.noblanks.cor", "pang_lee_polarity.cor"])
+def test_splitting_on_whitespace_first_finds_the_words_one_regex_over_the_text_finds(corpus):
+    _, word = _mark_patterns()  # the full pattern: letters, marks, digits, "_" and inner joiners
+    with open(datapath(corpus), encoding="utf8", errors="replace") as lines:
+        for line in [*lines, *TRICKY]:
+            assert words(line) == word.findall(line.lower().replace("\u2019", "'")), line
 
 
 @pytest.mark.parametrize("text", TRICKY)
