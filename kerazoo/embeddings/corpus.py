@@ -89,8 +89,12 @@ class Corpus:
 
 def _line_safe(tokens) -> list[str]:
     """The tokens as gensim will read them back from a line: none empty, none holding whitespace."""
-    tokens = list(tokens)
-    if " ".join(tokens).split() == tokens:  # one C-speed check for the usual, clean case
+    tokens = tokens if isinstance(tokens, list) else list(tokens)
+    line = " ".join(tokens)
+    # C-speed checks for the usual, clean case: every space is a separator, no other whitespace (Python
+    # counts it unprintable) and no empty token. Anything else, unprintable but clean text included, is
+    # mended token by token.
+    if line.count(" ") == len(tokens) - 1 and line.isprintable() and "" not in tokens:
         return tokens
     return ["_".join(token.split()) for token in tokens if token.strip()]
 

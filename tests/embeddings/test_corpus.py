@@ -68,8 +68,19 @@ def test_without_punctuation_stripping_text_splits_on_whitespace_as_gensim_does(
     assert corpus.tokenize("  Hello, World!\tIt's\n") == ["Hello,", "World!", "It's"]
 
 
-def test_token_lists_are_made_safe_for_a_one_text_a_line_file():
-    assert list(Corpus([["new york", "", "city", "\t"], ["plain"]])) == [["new_york", "city"], ["plain"]]
+@pytest.mark.parametrize(
+    ("tokens", "safe"),
+    [
+        (["new york", "", "city", "\t"], ["new_york", "city"]),
+        (["a", ""], ["a"]),
+        (["", "a"], ["a"]),
+        (["non\u00a0breaking", "tab\tbed"], ["non_breaking", "tab_bed"]),
+        (("a", "tuple"), ["a", "tuple"]),
+        (["\U0001f469\u200d\U0001f4bb", "z\u200cw"], ["\U0001f469\u200d\U0001f4bb", "z\u200cw"]),
+    ],
+)
+def test_token_lists_are_made_safe_for_a_one_text_a_line_file(tokens, safe):
+    assert list(Corpus([tokens, ["plain"]])) == [safe, ["plain"]]
 
 
 def test_a_wikipedia_dump_yields_articles_without_markup_or_redirects():
