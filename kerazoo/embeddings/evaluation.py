@@ -40,36 +40,34 @@ def evaluate(
         The OOV ratio is the share of questions or pairs skipped because a word is missing; a score over
         few remaining items says little, so read the two together. Scores are NaN when nothing is covered.
     """
-    wv.fill_norms(force=True)  # a cache gensim keeps; stale if called from a training callback
-    default_analogies, default_similarities = standard_sets()
-    with _quiet_gensim():
-        scores = {"analogy": _analogy_scores(wv, os.fspath(analogies or default_analogies), restrict_vocab)}
-        for name, path in (similarities or default_similarities).items():
-            scores[name] = _pair_scores(wv, os.fspath(path), restrict_vocab)
-    return scores
+    sets = {"analogy": analogies, **(similarities or dict.fromkeys(STANDARD_SETS[1:]))}
+    return _scores(wv, sets, restrict_vocab)
 
 
 def headline_scores(wv, sets: Mapping[str, str | os.PathLike | None], restrict_vocab: int = 300_000) -> dict:
     """One number per set, for per-epoch tracking: analogy accuracy, or the Spearman of a similarity set.
 
     `sets` maps a name to a file; a None file means the standard set of that name (`STANDARD_SETS`), and the
-    name "analogy" marks a questions-words file, every other name a word-pair file. Norms are refreshed
-    first, since gensim caches them and training moves the vectors under the cache.
+    name "analogy" marks a questions-words file, every other name a word-pair file.
     """
     unknown = [name for name, path in sets.items() if path is None and name not in STANDARD_SETS]
     if unknown:
         raise ValueError(f"`sets` names {unknown} without a file; only {list(STANDARD_SETS)} need none.")
-    wv.fill_norms(force=True)
+    scores = _scores(wv, sets, restrict_vocab)
+    return {name: score["accuracy" if name == "analogy" else "spearman"] for name, score in scores.items()}
+
+
+def _scores(wv, sets: Mapping[str, str | os.PathLike | None], restrict_vocab: int) -> dict:
+    """{name: full scores} of each set; a None file is the standard set of that name."""
+    wv.fill_norms(force=True)  # a cache gensim keeps; stale when training has moved the vectors since
     default_analogies, default_similarities = standard_sets()
     scores = {}
     with _quiet_gensim():
         for name, path in sets.items():
             if name == "analogy":
-                scores[name] = _analogy_scores(wv, os.fspath(path or default_analogies), restrict_vocab)["accuracy"]
+                scores[name] = _analogy_scores(wv, os.fspath(path or default_analogies), restrict_vocab)
             else:
-                scores[name] = _pair_scores(wv, os.fspath(path or default_similarities[name]), restrict_vocab)[
-                    "spearman"
-                ]
+                scores[name] = _pair_scores(wv, os.fspath(path or default_similarities[name]), restrict_vocab)
     return scores
 
 

@@ -7,7 +7,7 @@ import os
 import tempfile
 import time
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -122,10 +122,9 @@ def train_word2vec(
         if not scan.tokens:
             raise ValueError("The corpus has no tokens: its files are empty or hold no words.")
         # The spill counted every word, so gensim's own counting pass over the file is not needed.
-        model.build_vocab_from_freq(scan.counts, corpus_count=scan.texts, trim_rule=trim_rule, keep_raw_vocab=True)
+        model.build_vocab_from_freq(scan.counts, corpus_count=scan.texts, trim_rule=trim_rule)
         model.corpus_total_words = scan.tokens
-        _require_vocabulary(model, min_count)
-        model.raw_vocab = defaultdict(int)  # what gensim leaves when it does not keep the raw counts
+        _require_vocabulary(model, min_count, scan.counts)
         model.training_history = []
         telemetry = _Telemetry(epochs, progress, score_sets)
         try:
@@ -261,9 +260,9 @@ def _spill(texts, path: Path, *, max_vocab_size: int | None = None, trim_rule=No
     return _Scan(tokens_written, texts_written, counts)
 
 
-def _require_vocabulary(model, min_count: int) -> None:
+def _require_vocabulary(model, min_count: int, counts: Counter) -> None:
     if len(model.wv) == 0:
-        top = max(model.raw_vocab.values(), default=0)
+        top = max(counts.values(), default=0)
         raise ValueError(
             f"No word reaches `min_count`={min_count}; the most frequent occurs {top} times in "
             f"{model.corpus_total_words} tokens. Lower `min_count` or give a larger corpus."
