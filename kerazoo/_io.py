@@ -14,12 +14,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yields a temporary path beside `path`; on success it is renamed over `path`, on error removed.
 
     The temporary file sits in the same folder so the final `os.replace` is a same-filesystem rename,
-    which is atomic on POSIX and Windows. The suffix is kept so writers that pick a format from the
-    extension (Keras, matplotlib) still do.
+    which is atomic on POSIX and Windows. The whole suffix is kept (`.weights.h5`, not just `.h5`) so
+    writers that pick a format from the extension (Keras, matplotlib) still do.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    suffix = "".join(path.suffixes)
+    stem = path.name[: len(path.name) - len(suffix)] if suffix else path.name
+    handle, temporary = tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=path.parent)
     os.close(handle)
     temporary = Path(temporary)
     try:

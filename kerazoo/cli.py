@@ -137,6 +137,19 @@ def _word2vec_export(args) -> int:
     return 0
 
 
+def _launch(args) -> int:
+    from kerazoo.distribute import launch
+
+    command = args.program[1:] if args.program[:1] == ["--"] else args.program
+    if not command:
+        print(
+            "kerazoo launch: give the command to run after --, e.g. kerazoo launch -n 2 -- python train.py",
+            file=sys.stderr,
+        )
+        return 2
+    return launch(command, args.processes)
+
+
 def _version() -> str:
     from kerazoo import __version__
 
@@ -157,6 +170,17 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("name")
     summary.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a default")
     summary.set_defaults(run=_summary)
+
+    launcher = commands.add_parser(
+        "launch",
+        help="run a command as N cooperating local processes (TF_CONFIG and KERAS_DISTRIBUTION_* set)",
+        description="Starts N copies of COMMAND on this machine as one cluster: each gets TF_CONFIG (TensorFlow) "
+        "and KERAS_DISTRIBUTION_* (JAX) naming 127.0.0.1 ports, so distribute.scope('auto') trains across them. "
+        "When one fails, the others are stopped; run the same launch again to resume from the last checkpoint.",
+    )
+    launcher.add_argument("-n", "--processes", type=int, required=True, help="how many processes to start")
+    launcher.add_argument("program", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    launcher.set_defaults(run=_launch)
 
     word2vec = commands.add_parser("word2vec", help="train, evaluate, query and export Word2Vec vectors")
     actions = word2vec.add_subparsers(dest="action", required=True)

@@ -24,6 +24,9 @@ class ModelInfo:
         paper: the reference the architecture follows.
         defaults: every keyword argument of the builder with its default value.
         small_config: keyword arguments of a tiny variant (used by the tests, handy for a quick try).
+        layout_map: for model parallelism on JAX, a function of a `keras.distribution.DeviceMesh` that
+            returns the family's `LayoutMap` (which weights to shard over the mesh's "model" axis); None
+            when the family has none.
     """
 
     name: str
@@ -34,6 +37,7 @@ class ModelInfo:
     paper: str
     defaults: Mapping
     small_config: Mapping
+    layout_map: Callable | None = None
 
     @functools.cached_property
     def parameters(self) -> int:
@@ -54,6 +58,7 @@ def register(
     paper: str,
     small_config: Mapping | None = None,
     arguments_of: Callable | None = None,
+    layout_map: Callable | None = None,
 ) -> Callable:
     """Registers a builder under its function name; registering a name twice is an error.
 
@@ -85,6 +90,7 @@ def register(
             paper=paper,
             defaults=MappingProxyType(defaults),
             small_config=MappingProxyType(dict(small_config or {})),
+            layout_map=layout_map,
         )
         return builder
 
@@ -111,6 +117,22 @@ def info(name: str) -> ModelInfo:
     """The `ModelInfo` of a registered model."""
     _require_registered(name)
     return _INFO[name]
+
+
+def layout_map(name: str, device_mesh):
+    """The `keras.distribution.LayoutMap` of model `name` over `device_mesh` (JAX model parallelism).
+
+    Raises:
+        ValueError: for an unknown name, or a model whose family declares no layout map.
+    """
+    _require_registered(name)
+    declared = _INFO[name].layout_map
+    if declared is None:
+        with_maps = [n for n in list_models() if _INFO[n].layout_map is not None]
+        raise ValueError(
+            f"Model {name!r} declares no layout map for model parallelism. Models that do: {', '.join(with_maps)}"
+        )
+    return declared(device_mesh)
 
 
 def build(name: str, **kwargs):

@@ -27,6 +27,26 @@ _TINY = {"vocab_size": 50, "max_length": 16, "dim": 16, "num_heads": 2, "ffn_dim
 POOLINGS = ("mean", "attention")
 
 
+def layout_map(device_mesh, *, model_axis: str = "model"):
+    """Megatron-style tensor parallelism for this family's layer names, for `keras.distribution.ModelParallel`.
+
+    Attention heads and the feed-forward hidden units are split over `model_axis`, so each device holds
+    1/n of every block and the only exchange is one all-reduce after each attention and FFN; embedding
+    tables are split along their width, which every model size divides. Unlisted weights (norms, output
+    biases) are replicated. The patterns follow the names the blocks give (`{block}_self_attention/query`,
+    `{block}_ffn_inner`, ...): the zoo's tests check that every such kernel ends up sharded.
+    """
+    mapping = keras.distribution.LayoutMap(device_mesh)  # keys match whole variable paths (re.fullmatch)
+    mapping[r".*_attention/(query|key|value)/kernel"] = (None, model_axis, None)  # (dim, heads, head_dim)
+    mapping[r".*_attention/(query|key|value)/bias"] = (model_axis, None)  # (heads, head_dim)
+    mapping[r".*_attention/attention_output/kernel"] = (model_axis, None, None)  # (heads, head_dim, dim)
+    mapping[r".*_ffn_inner/kernel"] = (None, model_axis)  # (dim, ffn_dim)
+    mapping[r".*_ffn_inner/bias"] = (model_axis,)
+    mapping[r".*_ffn_outer/kernel"] = (model_axis, None)  # (ffn_dim, dim)
+    mapping[r".*embedding[^/]*/embeddings"] = (None, model_axis)  # (rows, dim)
+    return mapping
+
+
 def _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position):
     check_sequence_sizes(
         vocab_size=vocab_size,
@@ -57,6 +77,7 @@ def _final_norm(x, norm_first: bool, name: str):
     outputs="probabilities",
     paper="Devlin et al. 2019, BERT (encoder); base sizes as defaults",
     small_config={**_TINY, "num_classes": 3},
+    layout_map=layout_map,
 )
 def transformer_classifier(
     *,
@@ -108,6 +129,7 @@ def transformer_classifier(
     outputs="logits",
     paper="Vaswani et al. 2017, Attention is all you need; base sizes as defaults",
     small_config=_TINY,
+    layout_map=layout_map,
 )
 def transformer_seq2seq(
     *,
@@ -175,6 +197,7 @@ def transformer_seq2seq(
     outputs="logits",
     paper="Radford et al. 2019, GPT-2 (pre-norm decoder, tied embeddings); 124M sizes as defaults",
     small_config=_TINY,
+    layout_map=layout_map,
 )
 def gpt(
     *,

@@ -1,0 +1,26 @@
+"""One entry point for CPUs, GPUs, TPUs and several hosts: tf.distribute on TensorFlow, keras.distribution on JAX.
+
+with distribute.scope("auto") as dist:
+    model = models.build("resnet18", classes=10)
+    model.compile(**dist.compile_kwargs(optimizer="adam", loss="sparse_categorical_crossentropy"))
+training.fit(model, x, y, batch_size=dist.global_batch_size(32), distribution=dist)
+
+TensorFlow and JAX are imported when a function first needs them, never at `import kerazoo.distribute`.
+"""
+
+from kerazoo.distribute.info import Distribution
+from kerazoo.distribute.launch import launch
+from kerazoo.distribute.precision import precision_policy
+from kerazoo.distribute.scope import KINDS, get_strategy, resolve, scope
+from kerazoo.distribute.tpu import TPUNotFoundError
+
+__all__ = [
+    "KINDS",
+    "Distribution",
+    "TPUNotFoundError",
+    "get_strategy",
+    "launch",
+    "precision_policy",
+    "resolve",
+    "scope",
+]

@@ -1,0 +1,221 @@
+"""`fit`: `model.fit` where Keras supports the setup, kerazoo's own loop where it does not, one signature."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import keras
+
+from kerazoo._validation import require_positive_int
+from kerazoo.training.checkpoint import ResumableCheckpoint
+from kerazoo.training.pipeline import REMAINDERS
+
+logger = logging.getLogger("kerazoo.training")
+
+# Exit status of a process whose peer died: the job must be started again (it resumes from its checkpoint).
+PEER_FAILED_EXIT = 75  # EX_TEMPFAIL
+
+
+def _default_distribution():
+    from kerazoo import distribute
+
+    return distribute.resolve("off")
+
+
+def _compile(model, distribution, optimizer, loss, metrics) -> None:
+    if optimizer is None and loss is None:
+        if getattr(model, "optimizer", None) is None:
+            raise ValueError(
+                "`model` is not compiled. Pass `optimizer` and `loss` to fit(), or compile it inside "
+                "distribute.scope() first."
+            )
+        return
+    if optimizer is None or loss is None:
+        raise ValueError(
+            f"Pass both `optimizer` and `loss`, or neither. Received: optimizer={optimizer!r}, loss={loss!r}"
+        )
+    kwargs = distribution.compile_kwargs(optimizer=optimizer, loss=loss, metrics=list(metrics))
+    # The optimizer's variables must be created where the model's were: under the same strategy or layout.
+    scope = distribution.strategy or distribution.distribution
+    if scope is None:
+        model.compile(**kwargs)
+    else:
+        with scope.scope():
+            model.compile(**kwargs)
+
+
+def _pipelines(x, y, sample_weight, validation_data, *, batch_size, epochs, initial_epoch, shuffle, seed, remainder):
+    from kerazoo.training.pipeline import array_dataset
+
+    train, steps = array_dataset(
+        x,
+        y,
+        sample_weight,
+        batch_size=batch_size,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        shuffle=shuffle,
+        seed=seed,
+        remainder=remainder,
+    )
+    if validation_data is None:
+        return train, steps, (None, None)
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError("`validation_data` must be (x, y) or (x, y, sample_weight) arrays.")
+    validation = array_dataset(*validation_data, batch_size=batch_size, epochs=1, shuffle=False, remainder=remainder)
+    return train, steps, validation
+
+
+def _is_dataset(x) -> bool:
+    return type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec")
+
+
+def fit(
+    model: keras.Model,
+    x,
+    y=None,
+    *,
+    batch_size: int | None = None,
+    epochs: int = 1,
+    distribution=None,
+    optimizer=None,
+    loss=None,
+    metrics: Sequence = (),
+    callbacks: Sequence = (),
+    validation_data=None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    sample_weight=None,
+    shuffle: bool = True,
+    seed: int = 0,
+    remainder: str | None = None,
+    verbose="auto",
+) -> keras.callbacks.History:
+    """Trains `model` like `model.fit`, on any `kerazoo.distribute` setup, resumably.
+
+    NumPy input becomes a `tf.data` pipeline (what multi-process JAX and multi-worker TensorFlow need) whose
+    order depends only on `seed` and the epoch. `model.fit` runs it wherever Keras supports the setup; under
+    TensorFlow's `MultiWorkerMirroredStrategy`, where `model.fit` fails (keras#20585), kerazoo's own loop
+    runs the model's `train_step` with the same callbacks, progress bar and `History`.
+
+    Args:
+        model: built (and compiled, unless `optimizer` and `loss` are given) inside `distribute.scope()`.
+        x, y, sample_weight: NumPy arrays (or dicts of them), or a batched `tf.data.Dataset` as `x` alone.
+        batch_size: the global batch, split over the replicas; it must divide by their number. Default 32.
+        distribution: what `distribute.scope()` yielded; None trains on one device.
+        optimizer, loss, metrics: compile the model first (inside the distribution), as `model.compile`.
+        checkpoint_dir: save after every epoch and resume from here when started again (see
+            `ResumableCheckpoint` for what a restart replays). Process 0 writes; every process reads.
+        shuffle, seed: a fresh order each epoch, from `seed` and the epoch number.
+        remainder: the last partial batch: "keep" (one device), "drop" or "pad" (zero-weight copies so each
+            replica's share is equal). Default: "keep" on one replica, "drop" on several.
+        verbose: as in `model.fit`; only process 0 prints.
+
+    Returns:
+        The `History`, including the epochs of earlier runs when resuming from `checkpoint_dir`.
+
+    Raises:
+        ValueError: for a batch that does not divide by the replicas (naming both), an uncompiled model, or
+            a dataset with `batch_size`.
+    """
+    distribution = distribution or _default_distribution()
+    require_positive_int(epochs=epochs)
+    if remainder is None:
+        remainder = "keep" if distribution.num_replicas == 1 else "drop"
+    if remainder not in REMAINDERS:
+        raise ValueError(f"`remainder` must be one of {', '.join(map(repr, REMAINDERS))}. Received: {remainder!r}")
+    dataset_input = _is_dataset(x)
+    if dataset_input and (y is not None or sample_weight is not None or batch_size is not None):
+        raise ValueError("With a tf.data.Dataset as `x`, pass neither `y`, `sample_weight` nor `batch_size`.")
+    if not dataset_input:
+        batch_size = 32 if batch_size is None else batch_size
+        distribution.check_batch_size(batch_size)
+    _compile(model, distribution, optimizer, loss, metrics)
+
+    checkpoint = None
+    initial_epoch = 0
+    if checkpoint_dir is not None:
+        checkpoint = ResumableCheckpoint(checkpoint_dir, is_writer=distribution.is_chief)
+        initial_epoch = checkpoint.restore(model)
+        if initial_epoch:
+            logger.warning("Resuming from %s after epoch %d.", checkpoint_dir, initial_epoch)
+    callbacks = [*callbacks, *([checkpoint] if checkpoint else [])]
+    verbose = verbose if distribution.is_chief else 0
+
+    if initial_epoch >= epochs:
+        history = keras.callbacks.History()
+        history.set_model(model)
+        history.history, history.epoch = dict(checkpoint.history), list(range(initial_epoch))
+        return history
+    if dataset_input:
+        train, steps, validation, validation_steps = x, None, validation_data, None
+    else:
+        if distribution.num_replicas > 1 and remainder != "keep":
+            logger.info("The last partial batch of each epoch is %s (remainder=%r).", remainder + "ped", remainder)
+        train, steps, (validation, validation_steps) = _pipelines(
+            x,
+            y,
+            sample_weight,
+            validation_data,
+            batch_size=batch_size,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            shuffle=shuffle,
+            seed=seed,
+            remainder=remainder,
+        )
+    try:
+        if distribution.needs_own_loop:
+            from kerazoo.training.loop import fit_distributed
+
+            if steps is None:
+                raise ValueError("The multi-worker loop needs NumPy input, which fixes the steps per epoch.")
+            history = fit_distributed(
+                model,
+                train,
+                steps_per_epoch=steps,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                strategy=distribution.strategy,
+                callbacks=callbacks,
+                validation=None if validation is None else (validation, validation_steps),
+                verbose=verbose,
+            )
+        else:
+            history = model.fit(
+                train,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps,
+                validation_data=validation,
+                validation_steps=validation_steps,
+                callbacks=callbacks,
+                verbose=verbose,
+                shuffle=False,  # the pipeline orders each epoch itself, from the seed and the epoch
+            )
+    except Exception as error:
+        if distribution.num_processes > 1:
+            _exit_after_peer_failure(distribution, error)
+        raise
+    if checkpoint is not None and initial_epoch:
+        history.history = {
+            name: checkpoint.history.get(name, [])[:initial_epoch] + values for name, values in history.history.items()
+        }
+        history.epoch = list(range(initial_epoch)) + history.epoch
+    return history
+
+
+def _exit_after_peer_failure(distribution, error: BaseException) -> None:
+    """Ends this process at once: after a peer's death its runtime would wait in a shutdown barrier (JAX,
+    about 90 s) or cannot go on alone (TensorFlow); the job must be started again, and it resumes."""
+    print(
+        f"kerazoo: process {distribution.process_id} of {distribution.num_processes} stops: training failed "
+        f"({type(error).__name__}: {str(error)[:300]}), and the other processes cannot go on without it; a "
+        "peer that died is the usual cause. Start the job again: it resumes from its last checkpoint.",
+        file=sys.stderr,
+        flush=True,
+    )
+    logging.shutdown()
+    os._exit(PEER_FAILED_EXIT)

@@ -1,0 +1,82 @@
+"""Several devices in one process: MirroredStrategy over 2 logical CPUs (TensorFlow), DataParallel and
+ModelParallel over 2 virtual CPU devices (JAX). Each case runs in a fresh interpreter (tests/distribute/jobs.py)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+from jobs import max_difference, run_job
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="starts its own processes")
+
+
+@pytest.fixture(scope="module")
+def one_device(tmp_path_factory):
+    """The single-device runs that every distributed run must reproduce, one per backend."""
+    jobs = {}
+    for backend in ("tensorflow", "jax"):
+        job = run_job("off", tmp_path_factory.mktemp(backend), backend=backend)
+        assert job.returncode == 0, job.output
+        jobs[backend] = job
+    return jobs
+
+
+def test_mirrored_over_two_logical_cpus_trains_to_the_single_device_weights(one_device, tmp_path):
+    job = run_job("mirrored", tmp_path, devices=2)
+    assert job.returncode == 0, job.output
+    assert job.report()["kind"] == "mirrored" and job.report()["num_replicas"] == 2
+    assert max_difference(job.weights(), one_device["tensorflow"].weights()) < 1e-5
+
+
+def test_jax_auto_over_two_devices_is_data_parallel_and_trains_to_the_single_device_weights(one_device, tmp_path):
+    pytest.importorskip("jax")
+    job = run_job("auto", tmp_path, backend="jax", devices=2)
+    assert job.returncode == 0, job.output
+    assert job.report()["kind"] == "data_parallel" and job.report()["num_replicas"] == 2
+    assert max_difference(job.weights(), one_device["jax"].weights()) < 1e-5
+
+
+@pytest.mark.parametrize(("backend", "kind"), [("tensorflow", "mirrored"), ("jax", "auto")])
+def test_mixed_bfloat16_trains_across_two_devices_with_float32_variables(backend, kind, tmp_path):
+    pytest.importorskip(backend)
+    job = run_job(kind, tmp_path, backend=backend, devices=2, options=("--precision", "mixed_bfloat16"))
+    assert job.returncode == 0, job.output
+    report = job.report()
+    assert report["compute_dtype"] == "bfloat16" and report["variable_dtypes"] == ["float32"]
+    assert report["history"]["loss"][-1] < report["history"]["loss"][0]
+
+
+SHARDING_REPORT = """
+import json, keras
+from kerazoo import distribute, models
+report = {}
+for name in models.list_models():
+    if models.info(name).layout_map is None:
+        continue
+    with distribute.scope("auto", layout_map=name) as dist:
+        model = models.build(name, **models.info(name).small_config)
+    report[name] = {"kind": dist.kind, "specs": {v.path: [a for a in v.value.sharding.spec] for v in model.weights}}
+print(json.dumps(report))
+"""
+
+
+def test_each_family_layout_map_shards_every_attention_ffn_and_embedding_kernel():
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    run = subprocess.run([sys.executable, "-c", SHARDING_REPORT], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-4000:]
+    report = json.loads(run.stdout.splitlines()[-1])
+    assert set(report) == {"gpt", "transformer_classifier", "transformer_seq2seq"}
+    for name, model in report.items():
+        assert model["kind"] == "model_parallel"
+        meant = [
+            p
+            for p in model["specs"]
+            if p.endswith(("/kernel", "/embeddings")) and ("_attention/" in p or "_ffn_" in p or "embedding" in p)
+        ]
+        assert len(meant) >= 8, (name, meant)
+        unsharded = [p for p in meant if "model" not in model["specs"][p]]
+        assert not unsharded, f"{name}: these kernels would be replicated, not sharded: {unsharded}"
