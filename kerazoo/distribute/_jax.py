@@ -28,7 +28,7 @@ def initialize_processes() -> None:
 def resolve(kind: str, layout_map, model_parallel: int | None) -> Distribution:
     import jax
 
-    if kind in ("auto", "multi_worker_mirrored") and _cluster.jax_multi_process_requested():
+    if kind in ("auto", "multi_worker_mirrored", "tpu") and _cluster.jax_multi_process_requested():
         initialize_processes()
     platform = jax.default_backend()
     if kind == "tpu" and platform != "tpu":

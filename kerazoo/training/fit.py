@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import keras
 
-from kerazoo._validation import require_positive_int
+from kerazoo._validation import require_choice, require_positive_int
 from kerazoo.training.checkpoint import ResumableCheckpoint
 from kerazoo.training.pipeline import REMAINDERS
 
@@ -47,26 +47,46 @@ def _compile(model, distribution, optimizer, loss, metrics) -> None:
             model.compile(**kwargs)
 
 
-def _pipelines(x, y, sample_weight, validation_data, *, batch_size, epochs, initial_epoch, shuffle, seed, remainder):
+def _tensorflow_available() -> bool:
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _fit_inputs(x, y, sample_weight, validation_data, *, distribution, batch_size, epochs, initial_epoch, **order):
+    """The data arguments of `model.fit` (the own loop reads `x` and the steps from them too).
+
+    Arrays go through kerazoo's pipeline (`order` holds shuffle, seed and remainder). Without TensorFlow, on
+    one process, Keras batches and shuffles the arrays itself; training is the same, but a resumed run then
+    sees its remaining epochs in another order than an uninterrupted one would.
+    """
+    if _is_dataset(x):
+        return {"x": x, "validation_data": validation_data}
+    if not _tensorflow_available():
+        if distribution.num_processes > 1:
+            raise ImportError("Several processes are fed through tf.data: install TensorFlow (tensorflow-cpu).")
+        arrays = {"x": x, "y": y, "sample_weight": sample_weight, "batch_size": batch_size}
+        return {**arrays, "validation_data": validation_data, "shuffle": order["shuffle"]}
     from kerazoo.training.pipeline import array_dataset
 
+    if distribution.num_replicas > 1 and order["remainder"] != "keep":
+        handled = "left out" if order["remainder"] == "drop" else "filled with zero-weight rows"
+        logger.info("remainder=%r: the last partial batch of each epoch is %s.", order["remainder"], handled)
     train, steps = array_dataset(
-        x,
-        y,
-        sample_weight,
-        batch_size=batch_size,
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        shuffle=shuffle,
-        seed=seed,
-        remainder=remainder,
+        x, y, sample_weight, batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch, **order
     )
+    # The pipeline orders each epoch itself, from the seed and the epoch; Keras must not shuffle again.
+    inputs = {"x": train, "steps_per_epoch": steps, "shuffle": False}
     if validation_data is None:
-        return train, steps, (None, None)
+        return inputs
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError("`validation_data` must be (x, y) or (x, y, sample_weight) arrays.")
-    validation = array_dataset(*validation_data, batch_size=batch_size, epochs=1, shuffle=False, remainder=remainder)
-    return train, steps, validation
+    validation, validation_steps = array_dataset(
+        *validation_data, batch_size=batch_size, epochs=1, shuffle=False, remainder=order["remainder"]
+    )
+    return {**inputs, "validation_data": validation, "validation_steps": validation_steps}
 
 
 def _is_dataset(x) -> bool:
@@ -124,8 +144,7 @@ def fit(
     require_positive_int(epochs=epochs)
     if remainder is None:
         remainder = "keep" if distribution.num_replicas == 1 else "drop"
-    if remainder not in REMAINDERS:
-        raise ValueError(f"`remainder` must be one of {', '.join(map(repr, REMAINDERS))}. Received: {remainder!r}")
+    require_choice("remainder", remainder, REMAINDERS)
     dataset_input = _is_dataset(x)
     if dataset_input and (y is not None or sample_weight is not None or batch_size is not None):
         raise ValueError("With a tf.data.Dataset as `x`, pass neither `y`, `sample_weight` nor `batch_size`.")
@@ -149,51 +168,40 @@ def fit(
         history.set_model(model)
         history.history, history.epoch = dict(checkpoint.history), list(range(initial_epoch))
         return history
-    if dataset_input:
-        train, steps, validation, validation_steps = x, None, validation_data, None
-    else:
-        if distribution.num_replicas > 1 and remainder != "keep":
-            logger.info("The last partial batch of each epoch is %s (remainder=%r).", remainder + "ped", remainder)
-        train, steps, (validation, validation_steps) = _pipelines(
-            x,
-            y,
-            sample_weight,
-            validation_data,
-            batch_size=batch_size,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            shuffle=shuffle,
-            seed=seed,
-            remainder=remainder,
-        )
+    inputs = _fit_inputs(
+        x,
+        y,
+        sample_weight,
+        validation_data,
+        distribution=distribution,
+        batch_size=batch_size,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        shuffle=shuffle,
+        seed=seed,
+        remainder=remainder,
+    )
     try:
         if distribution.needs_own_loop:
             from kerazoo.training.loop import fit_distributed
 
-            if steps is None:
+            if "steps_per_epoch" not in inputs:
                 raise ValueError("The multi-worker loop needs NumPy input, which fixes the steps per epoch.")
+            validation = inputs.get("validation_data")
             history = fit_distributed(
                 model,
-                train,
-                steps_per_epoch=steps,
+                inputs["x"],
+                steps_per_epoch=inputs["steps_per_epoch"],
                 epochs=epochs,
                 initial_epoch=initial_epoch,
                 strategy=distribution.strategy,
                 callbacks=callbacks,
-                validation=None if validation is None else (validation, validation_steps),
+                validation=None if validation is None else (validation, inputs["validation_steps"]),
                 verbose=verbose,
             )
         else:
             history = model.fit(
-                train,
-                epochs=epochs,
-                initial_epoch=initial_epoch,
-                steps_per_epoch=steps,
-                validation_data=validation,
-                validation_steps=validation_steps,
-                callbacks=callbacks,
-                verbose=verbose,
-                shuffle=False,  # the pipeline orders each epoch itself, from the seed and the epoch
+                **inputs, epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose
             )
     except Exception as error:
         if distribution.num_processes > 1:

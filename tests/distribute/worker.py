@@ -2,10 +2,11 @@
 
 python worker.py KIND OUTPUT [--checkpoint DIR] [--kill-at EPOCH:STEP] [--logical-cpus N] [--precision P]
 
-Trains a small classifier through `distribute.scope(KIND)` and `training.fit`, then writes
-`OUTPUT/process{i}.npz` (final weights) and `OUTPUT/process{i}.json` (describe(), history, the ids of the
-examples this process is fed in an epoch, and the variables' dtypes). `--kill-at` makes process 1 (or the only
-process) SIGKILL itself at that step of that epoch, once: a marker file stops the restarted job from dying again.
+Trains the zoo's `simple_cnn` (no dropout or batch norm, so replicas must agree exactly) through
+`distribute.scope(KIND)` and `training.fit`, then writes `OUTPUT/process{i}.npz` (final weights) and
+`OUTPUT/process{i}.json` (describe(), history, the ids of the examples this process is fed in an epoch,
+and the variables' dtypes). `--kill-at` makes the last process SIGKILL itself at that step of that epoch,
+once: a marker file stops the restarted job from dying again.
 """
 
 import argparse
@@ -13,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -35,11 +37,11 @@ if args.logical_cpus > 1:  # before TensorFlow fixes its devices, as Keras's own
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from kerazoo import distribute, training  # noqa: E402
+from kerazoo import distribute, models, training  # noqa: E402
 
 EXAMPLES, BATCH = 100, 20
-x = np.random.default_rng(0).normal(size=(EXAMPLES, 8)).astype("float32")
-y = (x.sum(axis=1) > 0).astype("int32")
+x = np.random.default_rng(0).normal(size=(EXAMPLES, 18, 18, 1)).astype("float32")
+y = (x.mean(axis=(1, 2, 3)) > 0).astype("int32")
 out = Path(args.output)
 out.mkdir(parents=True, exist_ok=True)
 
@@ -61,9 +63,7 @@ class KillOnce(keras.callbacks.Callback):
 
 keras.utils.set_random_seed(1)
 with distribute.scope(args.kind, precision=args.precision) as dist:
-    inputs = keras.Input((8,))
-    hidden = keras.layers.Dense(16, activation="relu", name="hidden")(inputs)
-    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax", dtype="float32")(hidden))
+    model = models.build("simple_cnn", input_shape=(18, 18, 1), classes=2)
     model.compile(
         **dist.compile_kwargs(
             optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
@@ -75,6 +75,7 @@ if args.kill_at:
     epoch, step = map(int, args.kill_at.split(":"))
     if dist.process_id == dist.num_processes - 1:
         callbacks.append(KillOnce(epoch, step, dist.process_id))
+started = time.perf_counter()
 history = training.fit(
     model,
     x,
@@ -86,6 +87,7 @@ history = training.fit(
     checkpoint_dir=args.checkpoint,
     verbose=0,
 )
+fit_seconds = time.perf_counter() - started
 
 # The ids this process fed in epoch 0, through the same pipeline and sharding that training used.
 from kerazoo.training.pipeline import array_dataset  # noqa: E402
@@ -105,9 +107,10 @@ report = {
     "kind": dist.kind,
     "num_replicas": dist.num_replicas,
     "history": history.history,
+    "fit_seconds": fit_seconds,
     "fed": fed,
     "variable_dtypes": sorted({v.dtype for v in model.trainable_variables}),
-    "compute_dtype": model.get_layer("hidden").compute_dtype,
+    "compute_dtype": model.get_layer("conv1").compute_dtype,
 }
 (out / f"process{dist.process_id}.json").write_text(json.dumps(report))
 sys.exit(0)
