@@ -80,3 +80,30 @@ def test_each_family_layout_map_shards_every_attention_ffn_and_embedding_kernel(
         assert len(meant) >= 8, (name, meant)
         unsharded = [p for p in meant if "model" not in model["specs"][p]]
         assert not unsharded, f"{name}: these kernels would be replicated, not sharded: {unsharded}"
+
+
+MODEL_PARALLEL_TRAINING = """
+import numpy as np, keras
+from kerazoo import distribute, models, training
+config = {**models.info("gpt").small_config, "dropout": 0.0}
+tokens = np.random.default_rng(0).integers(1, config["vocab_size"], (32, config["max_length"] + 1)).astype("int32")
+weights = []
+for kind, layout in (("off", None), ("auto", "gpt")):
+    keras.utils.set_random_seed(0)
+    with distribute.scope(kind, layout_map=layout) as dist:
+        model = models.build("gpt", **config)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    training.fit(model, tokens[:, :-1], tokens[:, 1:], batch_size=8, epochs=2, distribution=dist,
+                 optimizer=keras.optimizers.SGD(0.1), loss=loss, verbose=0)
+    weights.append([np.asarray(w) for w in model.get_weights()])
+print(dist.kind, max(float(np.abs(a - b).max()) for a, b in zip(*weights)))
+"""
+
+
+def test_a_gpt_sharded_by_its_layout_map_trains_to_the_single_device_weights():
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    run = subprocess.run([sys.executable, "-c", MODEL_PARALLEL_TRAINING], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-4000:]
+    kind, difference = run.stdout.split()[-2:]
+    assert kind == "model_parallel" and float(difference) < 1e-5
