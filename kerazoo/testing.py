@@ -14,7 +14,6 @@ output. A failed check raises `AssertionError` saying which step failed and by h
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
 import os
 import subprocess
@@ -25,6 +24,8 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
+
+from kerazoo._state import dtype_policy
 
 RELOAD_TOLERANCE = 1e-5
 PADDING_TOLERANCE = 1e-4
@@ -147,17 +148,6 @@ def check_model(
         with dtype_policy(policy):
             _check_training_step(mixed_model, inputs, outputs, policy)
     return CheckResult(model, trained_outputs, reload_error, mixed_errors, padding_error)
-
-
-@contextlib.contextmanager
-def dtype_policy(name: str):
-    """Sets the global Keras dtype policy inside the block and restores the previous one after it."""
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 def _expect(condition: bool, message: str) -> None:

@@ -13,12 +13,12 @@ def _run_python(code: str) -> str:
 
 def test_importing_kerazoo_loads_no_optional_library_beyond_what_keras_loads():
     # Keras 3.15 itself imports scikit-learn and matplotlib when they are installed; kerazoo adds none.
-    optional = ("gensim", "tensorflow_datasets", "sklearn", "matplotlib", "smart_open")
+    optional = ("gensim", "tensorflow_datasets", "sklearn", "matplotlib", "smart_open", "tensorflow", "jax")
     report = (
         "import json, sys\n"
         "import keras\n"
         f"before = {{m for m in {optional!r} if m in sys.modules}}\n"
-        "import kerazoo, kerazoo.blocks, kerazoo.layers, kerazoo.testing\n"
+        "import kerazoo, kerazoo.blocks, kerazoo.layers, kerazoo.testing, kerazoo.distribute, kerazoo.training\n"
         f"after = {{m for m in {optional!r} if m in sys.modules}}\n"
         "print(json.dumps({'added': sorted(after - before), 'gensim': 'gensim' in sys.modules,"
         " 'tfds': 'tensorflow_datasets' in sys.modules}))"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import keras
 
+from kerazoo._state import dtype_policy
 from kerazoo._validation import require_choice
 from kerazoo.distribute.info import Distribution, logger
 from kerazoo.distribute.precision import precision_policy
@@ -124,15 +125,5 @@ def scope(
             stack.enter_context(info.distribution.scope())
         policy = precision_policy(info) if precision == "auto" else precision
         if policy is not None:
-            stack.enter_context(_dtype_policy(policy))
+            stack.enter_context(dtype_policy(policy))
         yield info
-
-
-@contextlib.contextmanager
-def _dtype_policy(name: str) -> Iterator[None]:
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
