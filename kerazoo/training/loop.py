@@ -15,23 +15,24 @@ def _replica_mean(strategy, logs: dict) -> dict:
 
 
 def _step_function(strategy, step):
+    """`step` (a model's train_step or test_step) on every replica's share of one distributed batch."""
     import tensorflow as tf
 
     @tf.function
-    def run(iterator):
-        return _replica_mean(strategy, strategy.run(step, args=(next(iterator),)))
+    def run(batch):
+        return _replica_mean(strategy, strategy.run(step, args=(batch,)))
 
     return run
 
 
-def _evaluate(model, strategy, dataset, steps: int) -> dict:
-    test = _step_function(strategy, model.test_step)
+def _evaluate(test, model, strategy, dataset) -> dict:
+    # Every worker holds the same number of full batches (the pipeline drops or pads), so the collectives
+    # inside each step stay in step across workers until the finite dataset ends.
     for metric in model.metrics:
         metric.reset_state()
-    iterator = iter(strategy.experimental_distribute_dataset(dataset))
     logs = {}
-    for _ in range(steps):
-        logs = test(iterator)
+    for batch in strategy.experimental_distribute_dataset(dataset):
+        logs = test(batch)
     return {f"val_{name}": float(value) for name, value in logs.items()}
 
 
@@ -51,9 +52,10 @@ def fit_distributed(
     holding epochs `initial_epoch..epochs-1` with `steps_per_epoch` batches each.
 
     Args:
-        validation: `(dataset, steps)` evaluated after every epoch, or None.
+        validation: a finite dataset of global batches evaluated after every epoch, or None.
     """
     train = _step_function(strategy, model.train_step)
+    test = _step_function(strategy, model.test_step) if validation is not None else None
     callback_list = keras.callbacks.CallbackList(
         list(callbacks),
         add_history=True,
@@ -73,10 +75,10 @@ def fit_distributed(
         logs = {}
         for step in range(steps_per_epoch):
             callback_list.on_train_batch_begin(step)
-            logs = {name: float(value) for name, value in train(iterator).items()}
+            logs = {name: float(value) for name, value in train(next(iterator)).items()}
             callback_list.on_train_batch_end(step, logs)
         if validation is not None:
-            logs = {**logs, **_evaluate(model, strategy, *validation)}
+            logs = {**logs, **_evaluate(test, model, strategy, validation)}
         callback_list.on_epoch_end(epoch, logs)
         if model.stop_training:
             break

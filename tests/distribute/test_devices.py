@@ -29,6 +29,8 @@ def test_mirrored_over_two_logical_cpus_trains_to_the_single_device_weights(one_
     assert job.returncode == 0, job.output
     assert job.report()["kind"] == "mirrored" and job.report()["num_replicas"] == 2
     assert max_difference(job.weights(), one_device["tensorflow"].weights()) < 1e-5
+    expected = one_device["tensorflow"].report()["history"]["val_loss"]
+    assert job.report()["history"]["val_loss"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_jax_auto_over_two_devices_is_data_parallel_and_trains_to_the_single_device_weights(one_device, tmp_path):

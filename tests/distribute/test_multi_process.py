@@ -31,6 +31,9 @@ def test_two_processes_train_numpy_input_to_the_single_device_weights(backend, o
     assert max_difference(job.weights(0), job.weights(1)) == 0.0
     assert max_difference(job.weights(0), one_device[backend].weights()) < 1e-5
     assert job.report(0)["history"] == job.report(1)["history"]
+    for metric in ("loss", "val_loss", "val_accuracy"):
+        expected = one_device[backend].report()["history"][metric]
+        assert job.report(0)["history"][metric] == pytest.approx(expected, rel=1e-5), metric
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

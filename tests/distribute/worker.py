@@ -84,6 +84,7 @@ history = training.fit(
     epochs=args.epochs,
     distribution=dist,
     callbacks=callbacks,
+    validation_data=(x[:40], y[:40]),
     checkpoint_dir=args.checkpoint,
     verbose=0,
 )
