@@ -83,16 +83,15 @@ def plot_words(wv, words: Sequence[str], path: str | os.PathLike, *, title: str 
         raise ValueError(
             f"`words` needs at least 3 words of the vocabulary. Missing: {missing[:5]}; received {len(words)} words."
         )
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
+    # A bare Figure draws to a file with no GUI and without touching the user's pyplot backend or state.
+    from matplotlib.figure import Figure
 
     vectors = np.stack([wv[word] for word in words]).astype("float64")
     centred = vectors - vectors.mean(axis=0)
     _, _, axes = np.linalg.svd(centred, full_matrices=False)
     points = centred @ axes[:2].T  # (words, 2)
-    figure, axis = pyplot.subplots(figsize=(6, 5))
+    figure = Figure(figsize=(6, 5))
+    axis = figure.subplots()
     axis.scatter(points[:, 0], points[:, 1], s=12)
     for word, (x, y) in zip(words, points, strict=True):
         axis.annotate(word, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
@@ -100,5 +99,4 @@ def plot_words(wv, words: Sequence[str], path: str | os.PathLike, *, title: str 
     figure.tight_layout()
     with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=100)
-    pyplot.close(figure)
     return str(path)

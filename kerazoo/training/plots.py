@@ -16,16 +16,15 @@ def plot_history(history, path: str | os.PathLike, *, title: str | None = None) 
     Returns:
         The path written, as a string.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; no display is assumed
-    from matplotlib import pyplot
+    # A bare Figure draws to a file with no GUI and without touching the user's pyplot backend or state.
+    from matplotlib.figure import Figure
 
     curves: Mapping[str, Sequence[float]] = getattr(history, "history", history)
     if not curves:
         raise ValueError("`history` has no metrics to plot. Received an empty history.")
     metrics = [name for name in curves if not name.startswith("val_")]
-    figure, axes = pyplot.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.5), squeeze=False)
+    figure = Figure(figsize=(4.5 * len(metrics), 3.5))
+    axes = figure.subplots(1, len(metrics), squeeze=False)
     for axis, metric in zip(axes[0], metrics, strict=True):
         epochs = range(1, len(curves[metric]) + 1)
         axis.plot(epochs, curves[metric], marker="o", label="train")
@@ -39,5 +38,4 @@ def plot_history(history, path: str | os.PathLike, *, title: str | None = None) 
     figure.tight_layout()
     with atomic_path(path) as temporary:
         figure.savefig(temporary, dpi=100)
-    pyplot.close(figure)
     return str(path)

@@ -14,3 +14,15 @@ def test_plot_history_writes_a_png_with_train_and_validation_curves(tmp_path):
 def test_plot_history_rejects_an_empty_history(tmp_path):
     with pytest.raises(ValueError, match="`history` has no metrics to plot"):
         plot_history({}, tmp_path / "curves.png")
+
+
+def test_plotting_keeps_the_users_matplotlib_backend(tmp_path):
+    import matplotlib
+
+    previous = matplotlib.get_backend()
+    matplotlib.use("pdf")  # a user's choice that a library must not switch to Agg behind their back
+    try:
+        plot_history({"loss": [1.0, 0.5]}, tmp_path / "curves.png")
+        assert matplotlib.get_backend() == "pdf"
+    finally:
+        matplotlib.use(previous)
