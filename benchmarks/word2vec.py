@@ -37,7 +37,7 @@ from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
 from kerazoo.embeddings import Corpus, default_workers, evaluate, train_word2vec
-from kerazoo.embeddings.training import _spill  # the pass before training, timed on its own
+from kerazoo.embeddings.word2vec import _spill  # the pass before training, timed on its own
 
 SETTINGS = {"vector_size": 100, "window": 5, "negative": 5, "epochs": 5, "sg": 0, "min_count": 5}
 

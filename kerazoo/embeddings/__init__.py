@@ -12,7 +12,7 @@ from kerazoo.embeddings.callbacks import EarlyStopping
 from kerazoo.embeddings.corpus import MAX_TOKENS_PER_TEXT, Corpus
 from kerazoo.embeddings.evaluation import STANDARD_SETS, evaluate, headline_scores, standard_sets
 from kerazoo.embeddings.persistence import export, load, plot_words, save
-from kerazoo.embeddings.training import default_workers, stable_hash, train_word2vec
+from kerazoo.embeddings.word2vec import default_workers, stable_hash, train_word2vec
 
 __all__ = [
     "MAX_TOKENS_PER_TEXT",
