@@ -37,9 +37,11 @@ def load_digits(*, image_size: tuple[int, int] = (8, 8), test_fraction: float = 
 def load_lee_language_modeling(*, sequence_length: int = 32, max_vocab: int = 2000, validation_fraction: float = 0.1):
     """gensim's Lee news corpus (about 58,000 words) as next-word prediction windows.
 
-    Words come from `gensim.utils.simple_preprocess`; the vocabulary is the `max_vocab` most frequent
-    training words plus "<pad>" (id 0) and "<unk>" (id 1). The last `validation_fraction` of the text is
-    held out. Each example is `sequence_length` ids; its target is the same window shifted by one word.
+    Words are split as the Word2Vec pipeline splits them (`kerazoo.layers.words`, lowercased), so a
+    language model and word vectors trained on the same text share one vocabulary. The vocabulary is
+    the `max_vocab` most frequent training words plus "<pad>" (id 0) and "<unk>" (id 1). The last
+    `validation_fraction` of the text is held out. Each example is `sequence_length` ids; its target is
+    the same window shifted by one word.
 
     Returns:
         `(x_train, y_train), (x_val, y_val), vocabulary` with int32 arrays and the vocabulary list.
@@ -47,10 +49,11 @@ def load_lee_language_modeling(*, sequence_length: int = 32, max_vocab: int = 20
     from collections import Counter
 
     from gensim.test.utils import datapath
-    from gensim.utils import simple_preprocess
+
+    from kerazoo.layers import words as split_words
 
     with open(datapath("lee_background.cor"), encoding="utf8") as corpus:
-        words = [word for line in corpus for word in simple_preprocess(line)]
+        words = [word for line in corpus for word in split_words(line)]
     split = int(len(words) * (1 - validation_fraction))
     vocabulary = ["<pad>", "<unk>"] + [w for w, _ in Counter(words[:split]).most_common(max_vocab)]
     index = {word: i for i, word in enumerate(vocabulary)}

@@ -39,3 +39,14 @@ def test_copy_task_targets_are_the_source_framed_by_start_and_end():
     np.testing.assert_array_equal(target_in[:, 1:], source)
     np.testing.assert_array_equal(target_out[:, :-1], source)
     assert np.all(target_in[:, 0] == 1) and np.all(target_out[:, -1] == 2)
+
+
+def test_lee_words_are_the_words_the_word2vec_corpus_yields():
+    from gensim.test.utils import datapath
+
+    from kerazoo.embeddings import Corpus
+
+    _, _, vocabulary = load_lee_language_modeling(max_vocab=500)
+    corpus_words = {word for text in Corpus([datapath("lee_background.cor")]) for word in text}
+    assert set(vocabulary[2:]) <= corpus_words
+    assert any(word.isdigit() for word in vocabulary)  # gensim's simple_preprocess would have dropped numbers
