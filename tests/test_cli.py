@@ -17,9 +17,21 @@ def test_summary_builds_with_overrides(capsys):
     assert "lenet5" in out and "(None, 3)" in out
 
 
-def test_summary_rejects_a_setting_without_a_value():
-    with pytest.raises(SystemExit, match="--set takes KEY=VALUE"):
-        cli.main(["summary", "lenet5", "--set", "classes"])
+def test_summary_rejects_a_setting_without_a_value_in_one_line_with_status_2(capsys):
+    assert cli.main(["summary", "lenet5", "--set", "classes"]) == 2
+    error = capsys.readouterr().err
+    assert "--set takes KEY=VALUE. Received: 'classes'" in error and len(error.splitlines()) == 1
+
+
+def test_an_unknown_model_is_one_line_naming_the_closest_names_with_status_2(capsys):
+    assert cli.main(["summary", "resnet19"]) == 2
+    error = capsys.readouterr().err
+    assert "Did you mean 'resnet18'" in error and "Traceback" not in error and len(error.splitlines()) == 1
+
+
+def test_debug_shows_the_traceback_of_a_user_error():
+    with pytest.raises(ValueError, match="Unknown model name 'resnet19'"):
+        cli.main(["--debug", "summary", "resnet19"])
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +43,7 @@ def trained(tmp_path_factory):
 
 def test_word2vec_train_on_the_offline_default_writes_the_model_and_history(trained):
     history = json.loads((trained / "history.json").read_text())
-    assert (trained / cli.MODEL_FILE).exists()
+    assert (trained / cli.word2vec.MODEL_FILE).exists()
     assert len(history["history"]) == 1 and history["token_counts"]["read"] > 50_000
     assert (trained / "history.png").read_bytes().startswith(b"\x89PNG")
 

@@ -40,4 +40,4 @@ def test_the_command_line_runs_what_follows_the_double_dash(tmp_path):
 
 def test_the_command_line_without_a_command_says_how_to_give_one():
     run = subprocess.run([sys.executable, "-m", "kerazoo.cli", "launch", "-n", "2"], capture_output=True, text=True)
-    assert run.returncode == 2 and "after --" in run.stderr
+    assert run.returncode == 2 and "name the command after --" in run.stderr
