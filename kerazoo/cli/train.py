@@ -1,0 +1,86 @@
+"""`kerazoo train NAME`: the main job, on the library's `kerazoo.training.train`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kerazoo.cli._common import UsageError, parse_settings
+
+# Used when neither the command line nor --config says otherwise.
+DEFAULTS = {
+    "data": "digits",
+    "epochs": 5,
+    "batch_size": 64,
+    "learning_rate": 1e-3,
+    "schedule": "constant",
+    "strategy": "auto",
+    "precision": None,
+    "seed": 0,
+}
+
+
+def _resolve(args) -> dict:
+    """Built-in defaults, then --config's values, then what the command line states, then --set."""
+    config = {}
+    if args.config:
+        try:
+            config = json.loads(Path(args.config).read_text(encoding="utf8"))
+        except (OSError, ValueError) as error:
+            raise UsageError(f"--config {args.config} cannot be read as a kerazoo config.json ({error})") from None
+    stated = {key: getattr(args, key) for key in DEFAULTS if getattr(args, key) is not None}
+    resolved = {**DEFAULTS, **{k: v for k, v in config.items() if k in DEFAULTS}, **stated}
+    resolved["settings"] = {**config.get("settings", {}), **parse_settings(args.set)}
+    name = args.name or config.get("model")
+    if not name:
+        raise UsageError("name a model (kerazoo models lists them), or give --config from an earlier run")
+    output = args.output or config.get("output") or f"runs/{name}"
+    return {"name": name, "output": output, **resolved}
+
+
+def _train(args) -> int:
+    from kerazoo import training
+
+    config = _resolve(args)
+    print(f"kerazoo train: {config['name']} on {config['data']}, writing to {config['output']}", flush=True)
+    test = training.train(**config)
+    print("test " + ", ".join(f"{metric}: {value:.4f}" for metric, value in test.items()))
+    return 0
+
+
+def add_commands(commands) -> None:
+    from kerazoo.training.schedules import SCHEDULES
+
+    train = commands.add_parser(
+        "train",
+        help="train a zoo model on an offline dataset, resumably",
+        description="Builds NAME, trains it on --data and writes config.json, checkpoint/, model.keras, "
+        "metrics.json and curves.png to --output (default runs/NAME). The same command started again after a "
+        "crash or kill resumes from the last finished epoch; --config OUTPUT/config.json repeats a run. So far "
+        "it trains the image classifiers (kerazoo models) on scikit-learn's digits, offline.",
+    )
+    train.add_argument("name", nargs="?", help="a registered image-classification model, e.g. resnet18")
+    train.add_argument("--data", help="dataset (default: digits)")
+    train.add_argument("--epochs", type=int, help=f"default {DEFAULTS['epochs']}")
+    train.add_argument(
+        "--batch-size", type=int, help=f"global batch, split over the replicas; default {DEFAULTS['batch_size']}"
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        help=f"constant rate, or the peak of a schedule; default {DEFAULTS['learning_rate']}",
+    )
+    train.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        help="constant (default), cosine (warm-up then cosine), transformer (inverse square root)",
+    )
+    train.add_argument("--strategy", help="distribute.scope kind: auto (default), off, one_device, mirrored, ...")
+    train.add_argument("--precision", help="auto (bfloat16 on TPU and recent GPUs, float32 on CPU) or a dtype policy")
+    train.add_argument("--seed", type=int, help="seeds the weights and the data order; default 0")
+    train.add_argument("--output", help="the run's folder (default runs/NAME)")
+    train.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a model builder argument, e.g. width=16"
+    )
+    train.add_argument("--config", help="a config.json written by an earlier run; options given here override it")
+    train.set_defaults(run=_train)
