@@ -88,6 +88,7 @@ def train(
 
     from kerazoo import distribute, models
     from kerazoo.training.fit import fit
+    from kerazoo.training.pipeline import steps_per_epoch
     from kerazoo.training.plots import plot_history
     from kerazoo.training.saving import save_model
     from kerazoo.training.schedules import learning_rate_schedule
@@ -115,7 +116,8 @@ def train(
     keras.utils.set_random_seed(seed)
     with distribute.scope(strategy, precision=precision) as dist:
         model = models.build(name, **settings)
-        steps = len(x) // batch_size or 1
+        # The steps fit will take: the partial batch is kept on one replica and dropped on several.
+        steps = steps_per_epoch(len(x), batch_size, "keep" if dist.num_replicas == 1 else "drop")
         rate = learning_rate_schedule(schedule, learning_rate, total_steps=steps * epochs)
         model.compile(
             **dist.compile_kwargs(
