@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
 from kerazoo.cli._common import UsageError, parse_settings
+from kerazoo.training.job import train as train_job
 
-# Used when neither the command line nor --config says otherwise.
-DEFAULTS = {
-    "data": "digits",
-    "epochs": 5,
-    "batch_size": 64,
-    "learning_rate": 1e-3,
-    "schedule": "constant",
-    "strategy": "auto",
-    "precision": None,
-    "seed": 0,
-}
+OPTIONS = ("data", "epochs", "batch_size", "learning_rate", "schedule", "strategy", "precision", "seed")
+# Used when neither the command line nor --config says otherwise: the library's own defaults.
+DEFAULTS = {name: inspect.signature(train_job).parameters[name].default for name in OPTIONS}
 
 
 def _resolve(args) -> dict:
@@ -34,16 +28,14 @@ def _resolve(args) -> dict:
     name = args.name or config.get("model")
     if not name:
         raise UsageError("name a model (kerazoo models lists them), or give --config from an earlier run")
-    output = args.output or config.get("output") or f"runs/{name}"
+    output = args.output or f"runs/{name}"
     return {"name": name, "output": output, **resolved}
 
 
 def _train(args) -> int:
-    from kerazoo import training
-
     config = _resolve(args)
     print(f"kerazoo train: {config['name']} on {config['data']}, writing to {config['output']}", flush=True)
-    test = training.train(**config)
+    test = train_job(**config)
     print("test " + ", ".join(f"{metric}: {value:.4f}" for metric, value in test.items()))
     return 0
 
