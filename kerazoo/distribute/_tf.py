@@ -26,17 +26,11 @@ def _replica_devices(tf) -> list[str]:
     return [device.name for device in devices]
 
 
-def strategy(kind: str, tpu: str | None = None):
-    """The `tf.distribute.Strategy` for a resolved kind ("auto" picks one first)."""
-    import tensorflow as tf
-
-    if kind == "auto":
-        kind = _auto_kind(tf, tpu)
+def _strategy_of_kind(tf, kind: str, tpu: str | None):
     if kind == "off":
         return tf.distribute.get_strategy()
     if kind == "one_device":
-        gpus = tf.config.list_logical_devices("GPU")
-        return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+        return tf.distribute.OneDeviceStrategy(_replica_devices(tf)[0])
     if kind == "mirrored":
         return tf.distribute.MirroredStrategy(_replica_devices(tf))
     if kind == "multi_worker_mirrored":
@@ -44,30 +38,20 @@ def strategy(kind: str, tpu: str | None = None):
     return tensorflow_tpu_strategy(tpu)
 
 
-def _default_device(tf) -> str:
-    gpus = tf.config.list_logical_devices("GPU")
-    return (gpus or tf.config.list_logical_devices("CPU"))[0].name
+def strategy(kind: str, tpu: str | None = None):
+    """The `tf.distribute.Strategy` for `kind` ("auto" picks one first)."""
+    import tensorflow as tf
 
-
-def _kind_of(tf, chosen) -> str:
-    if isinstance(chosen, tf.distribute.MultiWorkerMirroredStrategy):
-        return "multi_worker_mirrored"
-    if isinstance(chosen, tf.distribute.MirroredStrategy):
-        return "mirrored"
-    if isinstance(chosen, tf.distribute.OneDeviceStrategy):
-        return "one_device"
-    if isinstance(chosen, tf.distribute.TPUStrategy):
-        return "tpu"
-    return "off"
+    return _strategy_of_kind(tf, _auto_kind(tf, tpu) if kind == "auto" else kind, tpu)
 
 
 def resolve(kind: str, tpu: str | None) -> Distribution:
     import tensorflow as tf
 
-    chosen = strategy(kind, tpu)
-    kind = _kind_of(tf, chosen)
-    # The default strategy has no device list of its own; it runs where TensorFlow places ops.
-    devices = tuple(chosen.extended.worker_devices) if kind != "off" else (_default_device(tf),)
+    kind = _auto_kind(tf, tpu) if kind == "auto" else kind
+    chosen = _strategy_of_kind(tf, kind, tpu)
+    # The default strategy has no device list of its own; it runs where TensorFlow places ops first.
+    devices = tuple(chosen.extended.worker_devices) if kind != "off" else tuple(_replica_devices(tf)[:1])
     platform = "tpu" if kind == "tpu" else "gpu" if any("GPU" in d.upper() for d in devices) else "cpu"
     capability = None
     gpus = tf.config.list_physical_devices("GPU")
