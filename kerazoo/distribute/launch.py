@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 
 from kerazoo._validation import require_positive_int
 
 # How long stopped processes get to exit after SIGTERM before SIGKILL.
 GRACE_SECONDS = 10
+# Signals to the launcher that stop its processes too.
+_FORWARDED = (signal.SIGINT, signal.SIGTERM)
 
 
 def _free_ports(count: int) -> list[int]:
@@ -75,23 +79,18 @@ def launch(command: Sequence[str], processes: int) -> int:
         _stop(children, signal.SIGTERM)
 
 
-_FORWARDED = (signal.SIGINT, signal.SIGTERM)
-
-
 def _supervise(children: list[subprocess.Popen]) -> int:
-    running = {child.pid: child for child in children}
-    while running:
-        pid, status = os.wait()
-        child = running.pop(pid, None)
-        if child is None:
-            continue
-        child.returncode = os.waitstatus_to_exitcode(status)
+    # One waiting thread per child, not os.wait(): that would also reap the caller's other subprocesses.
+    exited: queue.Queue[subprocess.Popen] = queue.Queue()
+    for child in children:
+        threading.Thread(target=lambda c=child: (c.wait(), exited.put(c)), daemon=True).start()
+    for remaining in range(len(children) - 1, -1, -1):
+        child = exited.get()
         if child.returncode != 0:
             code = child.returncode if child.returncode > 0 else 128 - child.returncode
-            index = children.index(child)
             print(
-                f"kerazoo launch: process {index} exited with status {code}; stopping the other "
-                f"{len(running)} process(es).",
+                f"kerazoo launch: process {children.index(child)} exited with status {code}; stopping the other "
+                f"{remaining} process(es).",
                 file=sys.stderr,
                 flush=True,
             )

@@ -1,6 +1,7 @@
 """kerazoo launch: N local processes with the cluster variables set, all stopped when one fails."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -41,3 +42,10 @@ def test_the_command_line_runs_what_follows_the_double_dash(tmp_path):
 def test_the_command_line_without_a_command_says_how_to_give_one():
     run = subprocess.run([sys.executable, "-m", "kerazoo.cli", "launch", "-n", "2"], capture_output=True, text=True)
     assert run.returncode == 2 and "name the command after --" in run.stderr
+
+
+def test_the_launcher_leaves_the_callers_other_subprocesses_alone():
+    mine = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(7)"])
+    os.waitid(os.P_PID, mine.pid, os.WEXITED | os.WNOWAIT)  # exited, not yet reaped: a launcher could steal it
+    assert launch([sys.executable, "-c", "pass"], 1) == 0
+    assert mine.wait() == 7
