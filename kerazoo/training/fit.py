@@ -150,6 +150,11 @@ def fit(
     dataset_input = _is_dataset(x)
     if dataset_input and (y is not None or sample_weight is not None or batch_size is not None):
         raise ValueError("With a tf.data.Dataset as `x`, pass neither `y`, `sample_weight` nor `batch_size`.")
+    if dataset_input and distribution.needs_own_loop:
+        raise ValueError(
+            "Under MultiWorkerMirroredStrategy fit runs its own loop, which takes NumPy arrays (they fix the steps "
+            "per epoch and the sharding). Received: a tf.data.Dataset as `x`."
+        )
     if not dataset_input:
         batch_size = 32 if batch_size is None else batch_size
         distribution.check_batch_size(batch_size)
@@ -168,8 +173,7 @@ def fit(
     if initial_epoch >= epochs:
         history = keras.callbacks.History()
         history.set_model(model)
-        history.history, history.epoch = dict(checkpoint.history), list(range(initial_epoch))
-        return history
+        return _whole_run(history, checkpoint)
     inputs = _fit_inputs(
         x,
         y,
@@ -187,8 +191,6 @@ def fit(
         if distribution.needs_own_loop:
             from kerazoo.training.loop import fit_distributed
 
-            if "steps_per_epoch" not in inputs:
-                raise ValueError("The multi-worker loop needs NumPy input, which fixes the steps per epoch.")
             history = fit_distributed(
                 model,
                 inputs["x"],
@@ -208,11 +210,13 @@ def fit(
         if distribution.num_processes > 1:
             _exit_after_peer_failure(distribution, error)
         raise
-    if checkpoint is not None and initial_epoch:
-        history.history = {
-            name: checkpoint.history.get(name, [])[:initial_epoch] + values for name, values in history.history.items()
-        }
-        history.epoch = list(range(initial_epoch)) + history.epoch
+    return _whole_run(history, checkpoint) if checkpoint is not None else history
+
+
+def _whole_run(history, checkpoint: ResumableCheckpoint):
+    """`history` covering every epoch of the run, those before a restart too: the checkpoint holds them all."""
+    history.history = {name: list(values) for name, values in checkpoint.history.items()}
+    history.epoch = list(range(len(next(iter(checkpoint.history.values()), []))))
     return history
 
 

@@ -106,3 +106,15 @@ def test_a_finished_run_started_again_trains_no_more(tmp_path):
     training.fit(model, X, Y, batch_size=10, epochs=2, checkpoint_dir=tmp_path, verbose=0)
     history = training.fit(model, X, Y, batch_size=10, epochs=2, checkpoint_dir=tmp_path, verbose=0)
     assert model.optimizer.iterations.numpy() == 10 and history.epoch == [0, 1]
+
+
+def test_a_dataset_under_the_multi_worker_loop_is_refused_before_compiling():
+    import tensorflow as tf
+
+    from kerazoo.distribute import Distribution
+
+    workers = Distribution("tensorflow", "multi_worker_mirrored", "cpu", ("a",), num_replicas=2, num_processes=2)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="takes NumPy arrays"):
+        training.fit(model, tf.data.Dataset.from_tensor_slices((X, Y)).batch(10), distribution=workers)
+    assert not model.compiled
