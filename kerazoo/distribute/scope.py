@@ -71,17 +71,10 @@ def resolve(kind: str = "auto", *, layout_map=None, model_parallel: int | None =
             "Use kind='auto' or 'one_device'."
         )
     logger.info("The %s backend has no kerazoo distribution; training runs on one device.", backend)
-    return Distribution(backend=backend, kind="one_device", platform=_torch_platform(), devices=(_torch_device(),))
-
-
-def _torch_platform() -> str:
     import torch
 
-    return "gpu" if torch.cuda.is_available() else "cpu"
-
-
-def _torch_device() -> str:
-    return "cuda:0" if _torch_platform() == "gpu" else "cpu"
+    platform, device = ("gpu", "cuda:0") if torch.cuda.is_available() else ("cpu", "cpu")
+    return Distribution(backend=backend, kind="one_device", platform=platform, devices=(device,))
 
 
 @contextlib.contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import glob
-import importlib.util
 import os
 from importlib import metadata
 
@@ -39,7 +38,7 @@ def not_found(backend: str, *, tried: str, cause: BaseException | None = None) -
     """One error that says what was tried, what is installed, and which route works on today's TPUs."""
     versions = {name: _installed(name) for name in ("tensorflow", "tensorflow-cpu", "tensorflow-tpu", "jax", "libtpu")}
     installed = ", ".join(f"{name} {version}" for name, version in versions.items() if version) or "no TPU runtime"
-    if importlib.util.find_spec("libtpu") is None and not versions["libtpu"]:
+    if not versions["libtpu"]:
         installed += "; libtpu is not installed"
     devices = local_tpu_devices()
     reason = f" ({type(cause).__name__}: {cause})" if cause else ""
