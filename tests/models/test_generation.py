@@ -12,13 +12,14 @@ def gpt():
 
 
 def test_greedy_generation_appends_the_most_likely_token_each_step(gpt):
+    """Most likely among real tokens: id 0 is padding, never generated even where its logit is highest."""
     prompt = np.array([[3, 4, 5]])
     out = models.generate(gpt, prompt, max_new_tokens=3)
     assert out.shape == (1, 6)
     np.testing.assert_array_equal(out[:, :3], prompt)
     for t in range(3, 6):
         logits = np.asarray(gpt.predict_on_batch(out[:, :t]))
-        assert out[0, t] == logits[0, t - 1].argmax()
+        assert out[0, t] == logits[0, t - 1, 1:].argmax() + 1
 
 
 def test_sampling_is_deterministic_for_a_seed_and_varies_across_seeds(gpt):
