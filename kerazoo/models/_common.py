@@ -87,8 +87,12 @@ def check_sequence_sizes(*, dropout: float = 0.0, **sizes) -> None:
     require_rate(dropout=dropout)
 
 
-def token_input(name: str = "tokens"):
-    return keras.Input((None,), dtype="int32", name=name)
+def token_input(name: str = "tokens", max_length: int | None = None):
+    """An int32 id input of `max_length` steps: a static length is what XLA and TPUs compile best; None
+    accepts any length."""
+    if max_length is not None:
+        require_positive_int(max_length=max_length)
+    return keras.Input((max_length,), dtype="int32", name=name)
 
 
 def embedding_initializer(embedding_matrix, vocab_size: int, dim: int):

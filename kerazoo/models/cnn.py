@@ -12,7 +12,7 @@ from keras import layers
 from kerazoo import blocks
 from kerazoo._validation import require_positive_int
 from kerazoo.models._common import check_image_head, image_input, image_model
-from kerazoo.models.registry import register
+from kerazoo.models.registry import image_input_spec, register
 
 _TINY_RESNET = {"input_shape": (32, 32, 3), "classes": 5, "width": 4}
 
@@ -82,7 +82,7 @@ _PLAIN_CNN = dict(family="cnn", task="image-classification", outputs="probabilit
 
 @register(
     **_PLAIN_CNN,
-    inputs="image (28, 28, 1) float32",
+    inputs=image_input_spec((28, 28, 1)),
     paper="The Keras MNIST convnet (TensorFlow CNN tutorial)",
     small_config={"input_shape": (28, 28, 1), "classes": 5},
 )
@@ -94,7 +94,7 @@ def simple_cnn(**kwargs):
 
 @register(
     **_PLAIN_CNN,
-    inputs="image (32, 32, 1) float32",
+    inputs=image_input_spec((32, 32, 1)),
     paper="LeCun et al. 1998, Gradient-based learning applied to document recognition",
     small_config={"input_shape": (32, 32, 1), "classes": 5},
 )
@@ -155,7 +155,7 @@ def _resnet(
 _RESNET = dict(
     family="resnet",
     task="image-classification",
-    inputs="image (224, 224, 3) float32",
+    inputs=image_input_spec((224, 224, 3)),
     outputs="probabilities",
     paper="He et al. 2016, Deep residual learning for image recognition",
     small_config=_TINY_RESNET,

@@ -17,7 +17,7 @@ from kerazoo.models._common import (
     set_token_embeddings,
     token_input,
 )
-from kerazoo.models.registry import register
+from kerazoo.models.registry import register, token_input_specs
 
 _TINY_CLASSIFIER = {"vocab_size": 50, "num_classes": 3, "dim": 8, "units": 8}
 
@@ -25,7 +25,7 @@ _TINY_CLASSIFIER = {"vocab_size": 50, "num_classes": 3, "dim": 8, "units": 8}
 @register(
     family="lstm",
     task="text-classification",
-    inputs="tokens (batch, seq) int32, 0 = padding",
+    inputs=token_input_specs(),
     outputs="probabilities",
     paper="Hochreiter & Schmidhuber 1997; the classic two-layer 256-unit LSTM classifier",
     small_config=_TINY_CLASSIFIER,
@@ -33,6 +33,7 @@ _TINY_CLASSIFIER = {"vocab_size": 50, "num_classes": 3, "dim": 8, "units": 8}
 def lstm_classifier(
     *,
     vocab_size: int = 20000,
+    max_length: int | None = None,
     num_classes: int = 2,
     dim: int = 128,
     units: int = 256,
@@ -43,10 +44,13 @@ def lstm_classifier(
     classifier_activation="softmax",
     name: str = "lstm_classifier",
 ):
-    """Embedding, a stack of LSTMs (the last state summarises the text), dropout and a classifier."""
+    """Embedding, a stack of LSTMs (the last state summarises the text), dropout and a classifier.
+
+    `max_length` fixes the input length (what XLA and TPUs want); None accepts any length.
+    """
     check_sequence_sizes(vocab_size=vocab_size, num_classes=num_classes, dim=dim, units=units, dropout=dropout)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
-    tokens = token_input()
+    tokens = token_input(max_length=max_length)
     x = layers.Embedding(vocab_size, dim, mask_zero=True, name="embedding")(tokens)
     x = blocks.lstm_block(x, units, num_layers=num_layers, dropout=dropout, name="lstm")
     x = layers.Dropout(dropout, name="head_dropout")(x)
@@ -58,7 +62,7 @@ def lstm_classifier(
 @register(
     family="lstm",
     task="text-classification",
-    inputs="tokens (batch, seq) int32, 0 = padding",
+    inputs=token_input_specs(),
     outputs="probabilities",
     paper="Zhou et al. 2016, Attention-based bidirectional LSTM for relation classification",
     small_config=_TINY_CLASSIFIER,
@@ -66,6 +70,7 @@ def lstm_classifier(
 def bilstm_attention_classifier(
     *,
     vocab_size: int = 20000,
+    max_length: int | None = None,
     num_classes: int = 2,
     dim: int = 128,
     units: int = 128,
@@ -77,10 +82,13 @@ def bilstm_attention_classifier(
     classifier_activation="softmax",
     name: str = "bilstm_attention_classifier",
 ):
-    """Embedding, bidirectional LSTM over every step, additive attention pooling and a classifier."""
+    """Embedding, bidirectional LSTM over every step, additive attention pooling and a classifier.
+
+    `max_length` fixes the input length (what XLA and TPUs want); None accepts any length.
+    """
     check_sequence_sizes(vocab_size=vocab_size, num_classes=num_classes, dim=dim, units=units, dropout=dropout)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
-    tokens = token_input()
+    tokens = token_input(max_length=max_length)
     x = layers.Embedding(vocab_size, dim, mask_zero=True, name="embedding")(tokens)
     x = blocks.lstm_block(
         x, units, num_layers=num_layers, bidirectional=True, return_sequences=True, dropout=dropout, name="lstm"
@@ -95,7 +103,7 @@ def bilstm_attention_classifier(
 @register(
     family="lstm",
     task="seq2seq",
-    inputs="source, target (batch, seq) int32, 0 = padding; target starts with a start token",
+    inputs=token_input_specs(seq2seq=True),
     outputs="logits",
     paper="Bahdanau et al. 2015 (additive attention); Luong et al. 2015 (attention after the decoder LSTM)",
     small_config={"vocab_size": 20, "dim": 8, "units": 8},
@@ -104,6 +112,7 @@ def lstm_seq2seq(
     *,
     vocab_size: int = 8000,
     target_vocab_size: int | None = None,
+    max_length: int | None = None,
     dim: int = 256,
     units: int = 256,
     dropout: float = 0.0,
@@ -123,7 +132,7 @@ def lstm_seq2seq(
         vocab_size=vocab_size, target_vocab_size=target_vocab_size, dim=dim, units=units, dropout=dropout
     )
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
-    source, target = token_input("source"), token_input("target")
+    source, target = token_input("source", max_length), token_input("target", max_length)
     encoded = layers.Embedding(vocab_size, dim, mask_zero=True, name="source_embedding")(source)
     encoded, state_h, state_c = layers.LSTM(units, return_sequences=True, return_state=True, name="encoder")(encoded)
     decoded = layers.Embedding(target_vocab_size, dim, mask_zero=True, name="target_embedding")(target)

@@ -2,6 +2,8 @@
 
 `transformer_classifier` returns probabilities (`classifier_activation="softmax"`; None gives logits);
 `transformer_seq2seq` and `gpt` return float32 logits over the vocabulary. Token id 0 is padding.
+`max_length` sizes the position table, so it is the longest input; inputs may be shorter (a prompt, say):
+pad batches to `max_length` for the static shapes XLA and TPUs compile best.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from kerazoo.models._common import (
     set_token_embeddings,
     token_input,
 )
-from kerazoo.models.registry import register
+from kerazoo.models.registry import register, token_input_specs
 
 _TINY = {"vocab_size": 50, "max_length": 16, "dim": 16, "num_heads": 2, "ffn_dim": 32, "num_layers": 2}
 POOLINGS = ("mean", "attention")
@@ -73,7 +75,7 @@ def _final_norm(x, norm_first: bool, name: str):
 @register(
     family="transformer",
     task="text-classification",
-    inputs="tokens (batch, seq <= max_length) int32, 0 = padding",
+    inputs=token_input_specs(),
     outputs="probabilities",
     paper="Devlin et al. 2019, BERT (encoder); base sizes as defaults",
     small_config={**_TINY, "num_classes": 3},
@@ -125,7 +127,7 @@ def transformer_classifier(
 @register(
     family="transformer",
     task="seq2seq",
-    inputs="source, target (batch, seq <= max_length) int32, 0 = padding; target starts with a start token",
+    inputs=token_input_specs(seq2seq=True),
     outputs="logits",
     paper="Vaswani et al. 2017, Attention is all you need; base sizes as defaults",
     small_config=_TINY,
@@ -193,7 +195,7 @@ def transformer_seq2seq(
 @register(
     family="transformer",
     task="language-modeling",
-    inputs="tokens (batch, seq <= max_length) int32, 0 = padding",
+    inputs=token_input_specs(),
     outputs="logits",
     paper="Radford et al. 2019, GPT-2 (pre-norm decoder, tied embeddings); 124M sizes as defaults",
     small_config=_TINY,

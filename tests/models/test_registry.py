@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from kerazoo import models
@@ -49,6 +52,56 @@ def test_info_counts_parameters_at_the_defaults():
     assert models.info("simple_cnn").parameters == 93_322
 
 
+def test_recorded_parameter_counts_match_the_models_built_at_their_defaults():
+    recorded = json.loads((Path(registry.__file__).parent / registry.PARAMETERS_FILE).read_text())
+    built = {name: models.build(name).count_params() for name in models.list_models()}
+    assert recorded == built, f"update kerazoo/models/{registry.PARAMETERS_FILE} to {json.dumps(built)}"
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_input_specs_name_the_built_models_inputs_and_dtypes(name):
+    model = models.build(name, **models.info(name).small_config)
+    built = {tensor.name: tensor for tensor in model.inputs}
+    specs = models.info(name).inputs
+    assert {spec.name for spec in specs} == set(built)
+    for spec in specs:
+        assert built[spec.name].dtype == spec.dtype
+        assert len(built[spec.name].shape) == len(spec.shape) + 1
+
+
+@pytest.mark.parametrize("name", ["simple_cnn", "resnet18", "lstm_classifier", "gpt"])
+def test_input_specs_give_the_shape_at_the_defaults(name):
+    model = models.build(name)
+    assert [tuple(t.shape[1:]) for t in model.inputs] == [spec.shape for spec in models.info(name).inputs]
+
+
+def test_every_sequence_builder_takes_max_length():
+    sequence_models = [n for n in models.list_models() if models.info(n).inputs[0].role == "token_ids"]
+    assert len(sequence_models) == 6
+    assert all("max_length" in models.info(n).defaults for n in sequence_models)
+
+
+@pytest.mark.parametrize("name", ["lstm_classifier", "bilstm_attention_classifier"])
+def test_recurrent_classifiers_with_max_length_take_inputs_of_that_static_length(name):
+    model = models.build(name, vocab_size=20000, max_length=128, num_classes=2)
+    assert tuple(model.inputs[0].shape) == (None, 128)
+
+
+def test_lstm_seq2seq_with_max_length_fixes_both_sequences():
+    model = models.build("lstm_seq2seq", **models.info("lstm_seq2seq").small_config, max_length=12)
+    assert {tuple(t.shape) for t in model.inputs} == {(None, 12)}
+
+
+def test_max_length_must_be_a_positive_integer():
+    with pytest.raises(ValueError, match="`max_length` must be a positive integer. Received: max_length=0"):
+        models.build("lstm_classifier", max_length=0)
+
+
+def test_an_input_spec_refuses_an_unknown_role():
+    with pytest.raises(ValueError, match="`role` must be one of"):
+        registry.InputSpec("x", "audio", (None,), "float32")
+
+
 def test_info_is_immutable():
     with pytest.raises(AttributeError):
         models.info("gpt").family = "rnn"
@@ -85,6 +138,6 @@ def test_calling_a_builder_with_an_unknown_argument_fails_too():
 def test_registering_a_name_twice_is_an_error():
     with pytest.raises(ValueError, match="A model named 'gpt' is already registered"):
 
-        @registry.register(family="x", task="x", inputs="x", outputs="logits", paper="x")
+        @registry.register(family="x", task="x", inputs=registry.token_input_specs(), outputs="logits", paper="x")
         def gpt():
             raise AssertionError("never built")

@@ -9,16 +9,18 @@ from kerazoo.testing import MIXED_POLICIES, Spec, attention_policies, check_mode
 SEQUENCE_LENGTH = 6
 
 
-def specs_for(model: keras.Model, config) -> list[Spec]:
-    """Random inputs for each model input: images as floats, token ids below the vocabulary, padded."""
+def specs_for(name: str, model: keras.Model) -> list[Spec]:
+    """Random inputs by each input's role: images as floats, token ids below their vocabulary, padded."""
+    config = models.info(name).small_config
+    roles = {spec.name: spec.role for spec in models.info(name).inputs}
     specs = []
     for tensor in model.inputs:
-        if "int" in tensor.dtype:
-            vocab = config.get("target_vocab_size") if tensor.name == "target" else None
+        if roles[tensor.name] == "image":
+            specs.append(Spec(tuple(tensor.shape[1:]), name=tensor.name))
+        else:
+            vocab = config.get("target_vocab_size") if roles[tensor.name] == "target_ids" else None
             vocab = vocab or config["vocab_size"]
             specs.append(Spec((SEQUENCE_LENGTH,), "int32", vocab_size=vocab, padded=True, name=tensor.name))
-        else:
-            specs.append(Spec(tuple(tensor.shape[1:]), name=tensor.name))
     return specs
 
 
@@ -34,7 +36,7 @@ def test_every_registered_model_passes_the_model_checks(name):
     info = models.info(name)
     model = models.build(name, **info.small_config)
     policies = attention_policies() if info.family == "transformer" else MIXED_POLICIES
-    specs = specs_for(model, info.small_config)
+    specs = specs_for(name, model)
     result = check_model(lambda: models.build(name, **info.small_config), *specs, policies=policies)
     # The gate raises on any failed check; these say that each applicable check actually ran.
     assert (result.padding_error is not None) == any(spec.padded for spec in specs)
