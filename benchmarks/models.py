@@ -19,7 +19,7 @@ import numpy as np
 from _timing import compare
 
 from kerazoo import models
-from kerazoo.data import copy_task, load_digits, load_lee_language_modeling, word_order_task
+from kerazoo.data import copy_task, load_digits, load_language_modeling, word_order_task
 
 BATCH = 32
 TEXT = {"vocab_size": 30, "dim": 32, "dropout": 0.0}
@@ -52,7 +52,7 @@ def _digits_data(config):
 
 
 def _lee(config):
-    (x, y), (x_val, y_val), vocabulary = load_lee_language_modeling(sequence_length=config["max_length"])
+    (x, y), (x_val, y_val), vocabulary = load_language_modeling("lee", sequence_length=config["max_length"])
     return (x, y), (x_val, y_val), vocabulary
 
 

@@ -9,7 +9,19 @@ from pathlib import Path
 from kerazoo.cli._common import UsageError, parse_settings
 from kerazoo.training.job import train as train_job
 
-OPTIONS = ("data", "epochs", "batch_size", "learning_rate", "schedule", "strategy", "precision", "seed")
+OPTIONS = (
+    "data",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "schedule",
+    "strategy",
+    "precision",
+    "embeddings",
+    "data_dir",
+    "download",
+    "seed",
+)
 # Used when neither the command line nor --config says otherwise: the library's own defaults.
 DEFAULTS = {name: inspect.signature(train_job).parameters[name].default for name in OPTIONS}
 
@@ -33,8 +45,11 @@ def _resolve(args) -> dict:
 
 
 def _train(args) -> int:
+    from kerazoo import data, models
+
     config = _resolve(args)
-    print(f"kerazoo train: {config['name']} on {config['data']}, writing to {config['output']}", flush=True)
+    dataset = config["data"] or data.default_dataset(models.info(config["name"]).task)
+    print(f"kerazoo train: {config['name']} on {dataset}, writing to {config['output']}", flush=True)
     test = train_job(**config)
     print("test " + ", ".join(f"{metric}: {value:.4f}" for metric, value in test.items()))
     return 0
@@ -45,14 +60,32 @@ def add_commands(commands) -> None:
 
     train = commands.add_parser(
         "train",
-        help="train a zoo model on an offline dataset, resumably",
-        description="Builds NAME, trains it on --data and writes config.json, checkpoint/, model.keras, "
-        "metrics.json and curves.png to --output (default runs/NAME). The same command started again after a "
-        "crash or kill resumes from the last finished epoch; --config OUTPUT/config.json repeats a run. So far "
-        "it trains the image classifiers (kerazoo models) on scikit-learn's digits, offline.",
+        help="train a zoo model on a dataset, resumably",
+        description="Builds NAME (kerazoo models lists them), trains it on --data and writes config.json, "
+        "checkpoint/, logs/ (TensorBoard), model.keras, metrics.json, curves.png and, for text, vocabulary.txt to "
+        "--output (default runs/NAME), then prints the test metrics. The same command started again after a "
+        "crash or kill resumes from the last finished epoch; --config OUTPUT/config.json repeats a run. With no "
+        "--data each task trains on data that ships with the dependencies: image classifiers on digits, text "
+        "classifiers on polarity, language models on lee, seq2seq models on the copy task.",
+        epilog="example: kerazoo train resnet18 --epochs 3 --set width=16 --output runs/resnet18",
     )
-    train.add_argument("name", nargs="?", help="a registered image-classification model, e.g. resnet18")
-    train.add_argument("--data", help="dataset (default: digits)")
+    train.add_argument("name", nargs="?", help="a registered model, e.g. resnet18, lstm_classifier, gpt")
+    train.add_argument(
+        "--data",
+        help="offline: digits, polarity, lee, wiki, copy; tfds:NAME[:TRAIN_SPLIT] (tensorflow-datasets); or a "
+        "folder of class sub-folders (image/text_dataset_from_directory layout), or text for language models",
+    )
+    train.add_argument(
+        "--embeddings", help="a Word2Vec run (kerazoo word2vec train --output DIR): its vectors start the embedding"
+    )
+    train.add_argument("--data-dir", help="where tensorflow-datasets keeps prepared datasets")
+    train.add_argument(
+        "--no-download",
+        dest="download",
+        action="store_const",
+        const=False,
+        help="use only tfds datasets already prepared in --data-dir; never download",
+    )
     train.add_argument("--epochs", type=int, help=f"default {DEFAULTS['epochs']}")
     train.add_argument(
         "--batch-size", type=int, help=f"global batch, split over the replicas; default {DEFAULTS['batch_size']}"

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from kerazoo.cli._common import UsageError
 from kerazoo.embeddings.evaluation import STANDARD_SETS  # a light module: gensim loads only when scoring
-
-MODEL_FILE = "word2vec.model"
+from kerazoo.embeddings.persistence import MODEL_FILE
 
 
 def _word2vec_train(args) -> int:
@@ -59,7 +58,7 @@ def _lee_corpus() -> str:
 def _load(folder: str):
     from kerazoo import embeddings
 
-    return embeddings.load(Path(folder) / MODEL_FILE)
+    return embeddings.load(folder)
 
 
 def _word2vec_evaluate(args) -> int:

@@ -34,34 +34,93 @@ def load_digits(*, image_size: tuple[int, int] = (8, 8), test_fraction: float = 
     return (np.asarray(x_train), y_train), (np.asarray(x_test), y_test)
 
 
-def load_lee_language_modeling(*, sequence_length: int = 32, max_vocab: int = 2000, validation_fraction: float = 0.1):
-    """gensim's Lee news corpus (about 58,000 words) as next-word prediction windows.
+def load_polarity(*, test_fraction: float = 0.2, seed: int = 0):
+    """gensim's 200 labelled movie-review sentences (Pang & Lee), for sentiment classification.
 
-    Words are split as the Word2Vec pipeline splits them (`kerazoo.layers.words`, lowercased), so a
-    language model and word vectors trained on the same text share one vocabulary. The vocabulary is
-    the `max_vocab` most frequent training words plus "<pad>" (id 0) and "<unk>" (id 1). The last
-    `validation_fraction` of the text is held out. Each example is `sequence_length` ids; its target is
-    the same window shifted by one word.
+    Returns:
+        `(texts_train, y_train), (texts_test, y_test), class_names`: texts as NumPy arrays of str, labels
+        int32 (0 = "neg", 1 = "pos"), split stratified by class.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction}")
+    from gensim.test.utils import datapath
+    from sklearn.model_selection import train_test_split
+
+    class_names = ["neg", "pos"]
+    texts, labels = [], []
+    # The file is Windows-1252 (its dashes are byte 0x97).
+    with open(datapath("pang_lee_polarity.cor"), encoding="cp1252", errors="replace") as lines:
+        for line in lines:
+            label, _, text = line.strip().partition(" ")
+            texts.append(text)
+            labels.append(class_names.index(label.removeprefix("__label__")))
+    texts, labels = np.array(texts, dtype=str), np.array(labels, dtype="int32")
+    x_train, x_test, y_train, y_test = train_test_split(
+        texts, labels, test_size=test_fraction, random_state=seed, stratify=labels
+    )
+    return (x_train, y_train), (x_test, y_test), class_names
+
+
+# Corpora that ship with gensim: a news corpus (about 60,000 words) and a shortened English Wikipedia dump
+# (119 articles, about 480,000 words).
+CORPORA = {"lee": "lee_background.cor", "wiki": "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"}
+
+
+def corpus_words(corpus: str) -> list[str]:
+    """Every word of `corpus` in order: "lee", "wiki", or a path or folder that `embeddings.Corpus` reads.
+
+    Words are split as the Word2Vec pipeline splits them (`kerazoo.layers.words`, lowercased), so a language
+    model and word vectors trained on the same text share one vocabulary.
+    """
+    from kerazoo.embeddings.corpus import Corpus
+
+    if corpus in CORPORA:
+        from gensim.test.utils import datapath
+
+        corpus = datapath(CORPORA[corpus])
+    return [word for text in Corpus(corpus) for word in text]
+
+
+def word_vocabulary(words, max_vocab: int) -> list[str]:
+    """ "" (padding, id 0), "[UNK]" (id 1) and the `max_vocab` most frequent `words`: the layout of a Keras
+    `TextVectorization` vocabulary, so `embeddings.embedding_matrix` lines vectors up with it."""
+    from collections import Counter
+
+    from kerazoo.embeddings.bridge import OOV, PADDING
+
+    return [PADDING, OOV] + [word for word, _ in Counter(words).most_common(max_vocab)]
+
+
+def next_word_windows(words, vocabulary, sequence_length: int):
+    """Non-overlapping windows of `sequence_length` ids and, as targets, the same windows one word later."""
+    index = {word: i for i, word in enumerate(vocabulary)}
+    ids = np.array([index.get(word, 1) for word in words], dtype="int32")
+    count = (len(ids) - 1) // sequence_length
+    inputs = ids[: count * sequence_length].reshape(count, sequence_length)
+    return inputs, ids[1 : count * sequence_length + 1].reshape(count, sequence_length)
+
+
+def load_language_modeling(
+    corpus: str = "lee", *, sequence_length: int = 32, max_vocab: int = 2000, validation_fraction: float = 0.1
+):
+    """A corpus (see `corpus_words`) as next-word prediction windows, the last part held out.
+
+    The vocabulary is "" (id 0), "[UNK]" (id 1) and the `max_vocab` most frequent training words. The last
+    `validation_fraction` of the text is held out. Each example is `sequence_length` ids; its target is the
+    same window shifted by one word.
 
     Returns:
         `(x_train, y_train), (x_val, y_val), vocabulary` with int32 arrays and the vocabulary list.
     """
-    from collections import Counter
-
-    from gensim.test.utils import datapath
-
-    from kerazoo.layers import words as split_words
-
-    with open(datapath("lee_background.cor"), encoding="utf8") as corpus:
-        words = [word for line in corpus for word in split_words(line)]
+    if not 0.0 < validation_fraction < 1.0:
+        raise ValueError(
+            f"`validation_fraction` must be in (0, 1). Received: validation_fraction={validation_fraction}"
+        )
+    words = corpus_words(corpus)
     split = int(len(words) * (1 - validation_fraction))
-    vocabulary = ["<pad>", "<unk>"] + [w for w, _ in Counter(words[:split]).most_common(max_vocab)]
-    index = {word: i for i, word in enumerate(vocabulary)}
-    ids = np.array([index.get(word, 1) for word in words], dtype="int32")
-
-    def windows(part):
-        count = (len(part) - 1) // sequence_length
-        inputs = part[: count * sequence_length].reshape(count, sequence_length)
-        return inputs, part[1 : count * sequence_length + 1].reshape(count, sequence_length)
-
-    return windows(ids[:split]), windows(ids[split:]), vocabulary
+    vocabulary = word_vocabulary(words[:split], max_vocab)
+    return (
+        next_word_windows(words[:split], vocabulary, sequence_length),
+        next_word_windows(words[split:], vocabulary, sequence_length),
+        vocabulary,
+    )

@@ -9,6 +9,8 @@ from pathlib import Path
 from kerazoo._io import atomic_path
 
 FORMATS = ("word2vec", "word2vec-binary", "projector")
+# The model's file in a run's folder (`kerazoo word2vec train --output DIR`).
+MODEL_FILE = "word2vec.model"
 
 
 def save(model, path: str | os.PathLike) -> str:
@@ -27,10 +29,15 @@ def save(model, path: str | os.PathLike) -> str:
 
 
 def load(path: str | os.PathLike):
-    """Loads what `save` wrote: a `gensim.models.Word2Vec` (or `KeyedVectors`), as gensim's own `load`."""
+    """Loads what `save` wrote: a `gensim.models.Word2Vec` (or `KeyedVectors`), as gensim's own `load`.
+
+    `path` is the saved file, or a run's folder holding `MODEL_FILE`.
+    """
     from gensim.utils import SaveLoad
 
     path = Path(path)
+    if path.is_dir():
+        path = path / MODEL_FILE
     if not path.exists():
         raise FileNotFoundError(f"No saved model at {str(path)!r}")
     return SaveLoad.load(str(path))

@@ -9,13 +9,24 @@ model = models.resnet18(classes=10)  # the same builder, called directly
 from kerazoo.models.cnn import lenet5, resnet18, resnet34, resnet50, simple_cnn
 from kerazoo.models.generation import generate
 from kerazoo.models.recurrent import bilstm_attention_classifier, lstm_classifier, lstm_seq2seq
-from kerazoo.models.registry import ModelInfo, build, info, layout_map, list_models, register
+from kerazoo.models.registry import (
+    InputSpec,
+    ModelInfo,
+    build,
+    check_arguments,
+    info,
+    layout_map,
+    list_models,
+    register,
+)
 from kerazoo.models.transformer import gpt, transformer_classifier, transformer_seq2seq
 
 __all__ = [
+    "InputSpec",
     "ModelInfo",
     "bilstm_attention_classifier",
     "build",
+    "check_arguments",
     "generate",
     "gpt",
     "info",

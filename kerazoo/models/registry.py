@@ -186,12 +186,12 @@ def layout_map(name: str, device_mesh):
     return declared(device_mesh)
 
 
-def build(name: str, **kwargs):
-    """Builds the registered model `name`; `kwargs` override its defaults.
+def check_arguments(name: str, kwargs: Mapping) -> None:
+    """Refuses keyword arguments that model `name`'s builder does not take, before anything is built.
 
     Raises:
         ValueError: for an unknown name (with the closest registered names).
-        TypeError: for keyword arguments the builder does not take (with the closest accepted ones).
+        TypeError: for unknown keyword arguments (with the closest accepted ones).
     """
     _require_registered(name)
     accepted = _INFO[name].defaults
@@ -204,4 +204,14 @@ def build(name: str, **kwargs):
         raise TypeError(
             f"{name}() got unknown keyword argument(s): {', '.join(hints)}. Accepted: {', '.join(accepted)}"
         )
+
+
+def build(name: str, **kwargs):
+    """Builds the registered model `name`; `kwargs` override its defaults.
+
+    Raises:
+        ValueError: for an unknown name (with the closest registered names).
+        TypeError: for keyword arguments the builder does not take (with the closest accepted ones).
+    """
+    check_arguments(name, kwargs)
     return _BUILDERS[name](**kwargs)

@@ -62,8 +62,8 @@ def _fit_inputs(x, y, sample_weight, validation_data, *, distribution, batch_siz
     one process, Keras batches and shuffles the arrays itself; training is the same, but a resumed run then
     sees its remaining epochs in another order than an uninterrupted one would.
     """
-    if _is_dataset(x):
-        return {"x": x, "validation_data": validation_data}
+    if _is_dataset(x):  # it orders itself (Keras ignores shuffle for datasets, with a warning)
+        return {"x": x, "validation_data": validation_data, "shuffle": False}
     if not _tensorflow_available():
         if distribution.num_processes > 1:
             raise ImportError("Several processes are fed through tf.data: install TensorFlow (tensorflow-cpu).")

@@ -1,49 +1,31 @@
 """The main job behind `kerazoo train`: build a zoo model, train it on a dataset, keep everything a run needs.
 
-So far it trains image classifiers on the offline `digits` set; the other tasks refuse with a clear error.
+The model's registry entry decides the rest: its task picks the dataset's preprocessing and the offline
+default, its outputs ("probabilities" or "logits") the loss, and the data fixes the sizes it must agree
+with (classes, vocabulary, input shape, sequence length).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import logging
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
-
 from kerazoo._io import atomic_path
 from kerazoo._validation import require_positive_int
 
-DATASETS = ("digits",)
-TASKS = ("image-classification",)
-# The smallest input every image model of the zoo accepts; the digits are upsampled from 8x8.
-DIGITS_SHAPE = (32, 32, 1)
+logger = logging.getLogger("kerazoo.training")
 CONFIG_FILE, METRICS_FILE, CURVES_FILE, MODEL_FILE = "config.json", "metrics.json", "curves.png", "model.keras"
+VOCABULARY_FILE, LOGS_FOLDER, CHECKPOINT_FOLDER = "vocabulary.txt", "logs", "checkpoint"
+# The data sets these builder arguments; a different value given for them is a mistake (vocab_size is a cap).
+DATA_DECIDES = ("classes", "num_classes", "dim")
 
 
-def _digits(input_shape: Sequence[int], seed: int):
-    from kerazoo.data import load_digits
-
-    height, width, channels = input_shape
-    (x_train, y_train), (x_test, y_test) = load_digits(image_size=(height, width), seed=seed)
-    if channels != 1:
-        x_train, x_test = (np.repeat(x, channels, axis=-1) for x in (x_train, x_test))
-    held_out = len(x_train) // 10
-    return (x_train[held_out:], y_train[held_out:]), (x_train[:held_out], y_train[:held_out]), (x_test, y_test)
-
-
-def _check(name: str, data: str, output: Path) -> None:
-    from kerazoo import models
-
-    task = models.info(name).task  # unknown names are refused here, with the closest ones
-    if task not in TASKS:
-        raise ValueError(
-            f"`kerazoo train` runs {', '.join(TASKS)} models so far; {name!r} is a {task} model. "
-            f"Models it trains: {', '.join(n for n in models.list_models() if models.info(n).task in TASKS)}"
-        )
-    if data not in DATASETS:
-        raise ValueError(f"`data` must be one of {', '.join(map(repr, DATASETS))}. Received: data={data!r}")
+def _require_writable(output: Path) -> None:
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -52,11 +34,35 @@ def _check(name: str, data: str, output: Path) -> None:
         raise ValueError(f"`output` is not writable: {output}")
 
 
+def model_settings(info, data, settings: Mapping) -> dict:
+    """The builder's arguments: what the user set, then what `data` fixes (sizes that must agree)."""
+    fixed = data.model_settings(info.defaults)
+    for key in DATA_DECIDES:
+        if key in settings and key in fixed and settings[key] != fixed[key]:
+            raise ValueError(
+                f"Setting {key}={settings[key]!r} disagrees with the data: {data.name} gives {key}={fixed[key]}."
+            )
+    return {**settings, **fixed}
+
+
+def objective(info):
+    """The loss and metrics for a model's task and outputs: sparse labels, and for sequences next-token ids
+    with padding (id 0) left out of the loss."""
+    import keras
+
+    from_logits = info.outputs == "logits"
+    if info.task in ("language-modeling", "seq2seq"):
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits, ignore_class=0)
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+    return loss, [keras.metrics.SparseCategoricalAccuracy("accuracy")]
+
+
 def train(
     name: str,
     *,
     output: str | os.PathLike,
-    data: str = "digits",
+    data: str | None = None,
     epochs: int = 5,
     batch_size: int = 64,
     learning_rate: float = 1e-3,
@@ -64,6 +70,9 @@ def train(
     strategy: str = "auto",
     precision: str | None = None,
     settings: Mapping | None = None,
+    embeddings: str | None = None,
+    data_dir: str | None = None,
+    download: bool = True,
     seed: int = 0,
     callbacks: Sequence = (),
     verbose="auto",
@@ -71,32 +80,38 @@ def train(
     """Trains zoo model `name` and writes the run to `output`; started again with the same arguments, it resumes.
 
     Writes `config.json` (every argument, so a run can be repeated), `checkpoint/` (after every epoch),
-    `model.keras`, `metrics.json` (the per-epoch history and the test metrics) and `curves.png`.
+    `logs/` (TensorBoard), `model.keras`, `metrics.json` (the per-epoch history and the test metrics),
+    `curves.png` and, for text, `vocabulary.txt` (the id of each word, one a line).
 
     Args:
-        name: a registered image-classification model.
+        name: a registered model.
         output: the run's folder; checked for writing before anything is trained.
-        data: "digits" (scikit-learn's handwritten digits, upsampled to the model's input).
-        settings: keyword arguments for the model builder (`input_shape`, `width`, ...).
+        data: a dataset for `kerazoo.data.load` (offline name, "tfds:NAME[:SPLIT]" or a folder); None: the
+            task's offline default (digits, polarity, lee or copy).
+        settings: keyword arguments for the model builder (`width`, `dim`, `input_shape`, `max_length`...);
+            `input_shape` and `max_length` also shape the data.
+        embeddings: a Word2Vec run (folder or saved model) whose vectors initialise the model's embedding.
+        data_dir, download: where tensorflow-datasets keeps prepared datasets, and whether it may download.
         strategy, precision: as `kerazoo.distribute.scope`'s `kind` and `precision`.
         schedule: "constant", "cosine" or "transformer" (see `learning_rate_schedule`).
 
     Returns:
-        The test metrics, e.g. `{"loss": 0.12, "accuracy": 0.97}`.
+        The test metrics, e.g. `{"loss": 0.12, "accuracy": 0.97}`; language models add "perplexity".
     """
     import keras
 
     from kerazoo import distribute, models
+    from kerazoo.data import load
     from kerazoo.training.fit import fit
-    from kerazoo.training.pipeline import steps_per_epoch
     from kerazoo.training.plots import plot_history
-    from kerazoo.training.saving import save_model
     from kerazoo.training.schedules import learning_rate_schedule
 
     output = Path(output)
     require_positive_int(epochs=epochs, batch_size=batch_size)
-    _check(name, data, output)
-    settings = {"input_shape": DIGITS_SHAPE, "classes": 10, **dict(settings or {})}
+    settings = dict(settings or {})
+    models.check_arguments(name, settings)  # unknown names and arguments are refused here, with the closest
+    info = models.info(name)
+    _require_writable(output)
     config = {
         "model": name,
         "data": data,
@@ -106,41 +121,69 @@ def train(
         "schedule": schedule,
         "strategy": strategy,
         "precision": precision,
+        "embeddings": embeddings,
+        "data_dir": data_dir,
+        "download": download,
         "seed": seed,
         "settings": settings,
     }
     with atomic_path(output / CONFIG_FILE) as temporary:
         temporary.write_text(json.dumps(config, indent=2), encoding="utf8")
 
-    (x, y), validation, (x_test, y_test) = _digits(settings["input_shape"], seed)
     keras.utils.set_random_seed(seed)
     with distribute.scope(strategy, precision=precision) as dist:
-        model = models.build(name, **settings)
-        # The steps fit will take: the partial batch is kept on one replica and dropped on several.
-        steps = steps_per_epoch(len(x), batch_size, "keep" if dist.num_replicas == 1 else "drop")
-        rate = learning_rate_schedule(schedule, learning_rate, total_steps=steps * epochs)
-        model.compile(
-            **dist.compile_kwargs(
-                optimizer=keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-            )
+        dataset = load(
+            data,
+            task=info.task,
+            batch_size=batch_size,
+            image_shape=settings.get("input_shape"),
+            sequence_length=settings.get("max_length"),
+            vocab_size=settings.get("vocab_size"),
+            embeddings=embeddings,
+            seed=seed,
+            drop_remainder=dist.num_replicas > 1,
+            data_dir=data_dir,
+            download=download,
         )
+        model = models.build(name, **model_settings(info, dataset, settings))
+        steps = (math.floor if dist.num_replicas > 1 else math.ceil)(dataset.train_size / batch_size)
+        rate = learning_rate_schedule(schedule, learning_rate, total_steps=steps * epochs)
+        loss, metrics = objective(info)
+        model.compile(**dist.compile_kwargs(optimizer=keras.optimizers.Adam(rate), loss=loss, metrics=metrics))
+    logs = [keras.callbacks.TensorBoard(str(output / LOGS_FOLDER))] if dist.is_chief and _has_tensorboard() else []
     history = fit(
         model,
-        x,
-        y,
-        batch_size=batch_size,
+        dataset.train,
         epochs=epochs,
         distribution=dist,
-        callbacks=callbacks,
-        validation_data=validation,
-        checkpoint_dir=output / "checkpoint",
-        seed=seed,
+        callbacks=[*callbacks, *logs],
+        validation_data=dataset.validation,
+        checkpoint_dir=output / CHECKPOINT_FOLDER,
         verbose=verbose,
     )
-    test = {key: float(value) for key, value in model.evaluate(x_test, y_test, verbose=0, return_dict=True).items()}
+    test = {key: float(value) for key, value in model.evaluate(dataset.test, verbose=0, return_dict=True).items()}
+    if info.task == "language-modeling":
+        test["perplexity"] = math.exp(min(test["loss"], 50.0))
     if dist.is_chief:
-        save_model(model, output / MODEL_FILE)
-        with atomic_path(output / METRICS_FILE) as temporary:
-            temporary.write_text(json.dumps({"history": history.history, "test": test}, indent=2), encoding="utf8")
-        plot_history(history, output / CURVES_FILE, title=f"{name} on {data}")
+        _write_run(output, model, dataset, history, test)
+        plot_history(history, output / CURVES_FILE, title=f"{name} on {dataset.name}")
     return test
+
+
+def _has_tensorboard() -> bool:
+    """TensorBoard comes with the tensorflow extras; without it the run goes on with no logs/ folder."""
+    if importlib.util.find_spec("tensorboard") is None:
+        logger.warning("TensorBoard is not installed (pip install tensorboard): no %s/ folder.", LOGS_FOLDER)
+        return False
+    return True
+
+
+def _write_run(output: Path, model, dataset, history, test: dict) -> None:
+    from kerazoo.training.saving import save_model
+
+    save_model(model, output / MODEL_FILE)
+    if dataset.vocabulary:
+        with atomic_path(output / VOCABULARY_FILE) as temporary:
+            temporary.write_text("\n".join(dataset.vocabulary) + "\n", encoding="utf8")
+    with atomic_path(output / METRICS_FILE) as temporary:
+        temporary.write_text(json.dumps({"history": history.history, "test": test}, indent=2), encoding="utf8")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from kerazoo.data import copy_task, load_digits, load_lee_language_modeling, word_order_task
+from kerazoo.data import copy_task, load_digits, load_language_modeling, word_order_task
 
 
 def test_digits_are_split_into_normalised_single_channel_images():
@@ -18,8 +18,8 @@ def test_digits_reject_a_test_fraction_outside_zero_one():
 
 
 def test_lee_windows_are_next_word_targets():
-    (x, y), (x_val, _), vocabulary = load_lee_language_modeling(sequence_length=16, max_vocab=500)
-    assert vocabulary[:2] == ["<pad>", "<unk>"] and len(vocabulary) == 502
+    (x, y), (x_val, _), vocabulary = load_language_modeling("lee", sequence_length=16, max_vocab=500)
+    assert vocabulary[:2] == ["", "[UNK]"] and len(vocabulary) == 502
     np.testing.assert_array_equal(x[0, 1:], y[0, :-1])
     np.testing.assert_array_equal(x[1, 0], y[0, -1])
     assert x.shape[1] == 16 and len(x_val) > 0 and x.max() < 502
@@ -46,7 +46,7 @@ def test_lee_words_are_the_words_the_word2vec_corpus_yields():
 
     from kerazoo.embeddings import Corpus
 
-    _, _, vocabulary = load_lee_language_modeling(max_vocab=500)
+    _, _, vocabulary = load_language_modeling("lee", max_vocab=500)
     corpus_words = {word for text in Corpus([datapath("lee_background.cor")]) for word in text}
     assert set(vocabulary[2:]) <= corpus_words
     assert any(word.isdigit() for word in vocabulary)  # gensim's simple_preprocess would have dropped numbers

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from kerazoo import models
-from kerazoo.data import copy_task, load_digits, load_lee_language_modeling, word_order_task
+from kerazoo.data import copy_task, load_digits, load_language_modeling, word_order_task
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +75,7 @@ def test_transformer_seq2seq_learns_to_copy():
 
 @pytest.mark.slow
 def test_gpt_beats_the_unigram_baseline_on_the_lee_corpus():
-    (x, y), (x_val, y_val), vocabulary = load_lee_language_modeling(sequence_length=32)
+    (x, y), (x_val, y_val), vocabulary = load_language_modeling("lee", sequence_length=32)
     counts = np.bincount(x.ravel(), minlength=len(vocabulary)) + 1.0
     unigram_perplexity = np.exp(-np.mean(np.log((counts / counts.sum())[y_val.ravel()])))
     model = models.gpt(vocab_size=len(vocabulary), max_length=32, dim=64, num_heads=4, ffn_dim=128, num_layers=2)

@@ -1,0 +1,220 @@
+"""`kerazoo.data.load`: offline datasets, tensorflow-datasets (mocked, offline) and folders as tf.data splits."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerazoo import data
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data pipelines")
+
+
+def first_batch(dataset):
+    return next(iter(dataset))
+
+
+def all_labels(dataset) -> np.ndarray:
+    return np.concatenate([np.asarray(y) for _, y in dataset])
+
+
+@pytest.mark.parametrize(
+    "name, task, inputs_shape, targets_shape",
+    [
+        ("digits", "image-classification", (8, 32, 32, 1), (8,)),
+        ("polarity", "text-classification", (8, 64), (8,)),
+        ("lee", "language-modeling", (8, 64), (8, 64)),
+        ("wiki", "language-modeling", (8, 64), (8, 64)),
+    ],
+)
+def test_offline_datasets_batch_for_their_task(name, task, inputs_shape, targets_shape):
+    loaded = data.load(name, task=task, batch_size=8)
+    x, y = first_batch(loaded.train)
+    assert (tuple(x.shape), tuple(y.shape), y.dtype.name) == (inputs_shape, targets_shape, "int32")
+
+
+def test_each_task_has_an_offline_default():
+    assert [data.default_dataset(task) for task in data.TASKS] == ["digits", "polarity", "lee", "copy"]
+
+
+def test_the_copy_task_feeds_source_and_teacher_forced_target():
+    x, y = first_batch(data.load(task="seq2seq", batch_size=4).train)
+    assert x["source"].shape == (4, 8) and x["target"].shape == (4, 9) and y.shape == (4, 9)
+    np.testing.assert_array_equal(x["target"][:, 1:], y[:, :-1])
+
+
+def test_images_are_float_pixels_in_zero_one_at_the_asked_shape():
+    loaded = data.load("digits", task="image-classification", batch_size=16, image_shape=(28, 28, 3))
+    images, _ = first_batch(loaded.train)
+    assert images.shape == (16, 28, 28, 3) and images.dtype.name == "float32"
+    assert float(np.min(images)) >= 0.0 and float(np.max(images)) <= 1.0
+    assert loaded.num_classes == 10 and loaded.image_shape == (28, 28, 3)
+
+
+def test_the_text_vocabulary_is_adapted_on_the_training_split_only():
+    loaded = data.load("polarity", task="text-classification", batch_size=8)
+    (texts, _), (test_texts, _), _ = data.load_polarity()
+    from kerazoo.layers import words
+
+    training_words = {w for text in texts[int(len(texts) * 0.1) :] for w in words(text)}
+    test_only = {w for text in test_texts for w in words(text)} - training_words
+    assert test_only and not test_only & set(loaded.vocabulary)
+    assert loaded.vocabulary[:2] == ("", "[UNK]")
+
+
+def test_language_model_targets_are_the_inputs_one_word_later():
+    x, y = first_batch(data.load("lee", task="language-modeling", batch_size=4, sequence_length=16).validation)
+    np.testing.assert_array_equal(np.asarray(x)[:, 1:], np.asarray(y)[:, :-1])
+
+
+def test_train_is_reshuffled_every_epoch_and_the_same_for_a_seed():
+    loaded = data.load("digits", task="image-classification", batch_size=64, seed=3)
+    again = data.load("digits", task="image-classification", batch_size=64, seed=3)
+    epoch_1, epoch_2 = all_labels(loaded.train), all_labels(loaded.train)
+    assert not np.array_equal(epoch_1, epoch_2)
+    np.testing.assert_array_equal(epoch_1, all_labels(again.train))
+
+
+def test_splits_are_disjoint_and_cover_the_digits():
+    loaded = data.load("digits", task="image-classification", batch_size=64)
+    sizes = [len(all_labels(split)) for split in (loaded.train, loaded.validation, loaded.test)]
+    assert sizes[0] == loaded.train_size and sum(sizes) == 1797
+
+
+def test_drop_remainder_keeps_full_batches_only():
+    loaded = data.load("digits", task="image-classification", batch_size=100, drop_remainder=True)
+    assert {int(y.shape[0]) for _, y in loaded.train} == {100}
+    assert loaded.train.element_spec[0].shape[0] == 100
+
+
+def test_model_settings_give_the_sizes_a_builder_takes():
+    from kerazoo import models
+
+    loaded = data.load("polarity", task="text-classification", batch_size=8, sequence_length=32)
+    settings = loaded.model_settings(models.info("lstm_classifier").defaults)
+    assert settings == {"num_classes": 2, "vocab_size": len(loaded.vocabulary), "max_length": 32}
+
+
+def test_a_batch_larger_than_the_training_set_is_refused():
+    with pytest.raises(ValueError, match=r"`batch_size` \(5000\) is larger than the training set of 'digits'"):
+        data.load("digits", task="image-classification", batch_size=5000)
+
+
+def test_an_unknown_dataset_is_refused_with_the_closest_names():
+    with pytest.raises(ValueError, match="Unknown dataset 'digitz'.*Did you mean 'digits'"):
+        data.load("digitz", task="image-classification")
+
+
+def test_a_dataset_for_another_task_is_refused():
+    with pytest.raises(ValueError, match="'lee' is a language-modeling dataset.*for image-classification: digits"):
+        data.load("lee", task="image-classification")
+
+
+def test_an_unknown_task_is_refused():
+    with pytest.raises(ValueError, match="`task` must be one of"):
+        data.load("digits", task="detection")
+
+
+# tensorflow-datasets, offline: mock_data stands in for prepared data; nothing is downloaded.
+
+
+def test_tfds_images_are_read_as_the_model_needs_them():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=40):
+        loaded = data.load("tfds:mnist", task="image-classification", batch_size=8)
+    images, labels = first_batch(loaded.train)
+    assert images.shape == (8, 28, 28, 1) and images.dtype.name == "float32" and labels.dtype.name == "int32"
+    assert loaded.num_classes == 10 and loaded.train_size == 36
+
+
+def test_tfds_text_is_vectorized_like_offline_text():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=40):
+        loaded = data.load("tfds:imdb_reviews", task="text-classification", batch_size=8, sequence_length=20)
+    tokens, _ = first_batch(loaded.train)
+    assert tokens.shape == (8, 20) and loaded.num_classes == 2
+
+
+def test_a_tfds_dataset_that_is_not_prepared_is_refused_offline_naming_data_dir(tmp_path):
+    with pytest.raises(ValueError, match=f"tfds:mnist is not available offline.*data_dir={tmp_path}"):
+        data.load("tfds:mnist", task="image-classification", data_dir=tmp_path, download=False)
+
+
+def test_an_unknown_tfds_name_is_refused_with_the_closest_names(tmp_path):
+    with pytest.raises(ValueError, match="tensorflow-datasets has no dataset 'mnistt'.*'mnist'"):
+        data.load("tfds:mnistt", task="image-classification", data_dir=tmp_path, download=False)
+
+
+# Folders in the image_dataset_from_directory / text_dataset_from_directory layouts.
+
+
+def write_images(folder, classes=("cat", "dog"), per_class=10):
+    rng = np.random.default_rng(0)
+    for name in classes:
+        (folder / name).mkdir(parents=True)
+        for index in range(per_class):
+            keras.utils.save_img(folder / name / f"{index}.png", rng.integers(0, 255, (12, 10, 3)).astype("uint8"))
+
+
+def test_an_image_folder_gives_classes_from_its_sub_folders_and_disjoint_splits(tmp_path):
+    write_images(tmp_path)
+    loaded = data.load(tmp_path, task="image-classification", batch_size=4, image_shape=(16, 16, 3))
+    sizes = [len(all_labels(split)) for split in (loaded.train, loaded.validation, loaded.test)]
+    assert loaded.class_names == ("cat", "dog") and sum(sizes) == 20 and min(sizes) > 0
+    images, _ = first_batch(loaded.train)
+    assert images.shape == (4, 16, 16, 3) and float(np.max(images)) <= 1.0
+
+
+def test_train_and_test_folders_are_used_as_they_are(tmp_path):
+    write_images(tmp_path / "train", per_class=10)
+    write_images(tmp_path / "test", per_class=3)
+    loaded = data.load(tmp_path, task="image-classification", batch_size=4, image_shape=(8, 8, 1))
+    assert len(all_labels(loaded.test)) == 6 and loaded.train_size + len(all_labels(loaded.validation)) == 20
+
+
+def test_a_folder_with_no_class_sub_folders_is_refused(tmp_path):
+    keras.utils.save_img(tmp_path / "a.png", np.zeros((4, 4, 3), "uint8"))
+    with pytest.raises(ValueError, match="has no class sub-folders"):
+        data.load(tmp_path, task="image-classification")
+
+
+def test_a_text_folder_is_vectorized(tmp_path):
+    for label, words in (("neg", "awful dull"), ("pos", "great fun")):
+        (tmp_path / label).mkdir()
+        for index in range(10):
+            (tmp_path / label / f"{index}.txt").write_text(f"{words} film number {index}")
+    loaded = data.load(tmp_path, task="text-classification", batch_size=4, sequence_length=6)
+    tokens, _ = first_batch(loaded.train)
+    assert tokens.shape == (4, 6) and "great" in loaded.vocabulary and loaded.class_names == ("neg", "pos")
+
+
+# Word2Vec vectors through the bridge.
+
+
+@pytest.fixture(scope="module")
+def word2vec_run(tmp_path_factory):
+    from gensim.test.utils import datapath
+
+    from kerazoo import embeddings
+    from kerazoo.embeddings.persistence import MODEL_FILE
+
+    folder = tmp_path_factory.mktemp("word2vec")
+    corpus = embeddings.Corpus(datapath("lee_background.cor"))
+    model = embeddings.train_word2vec(corpus, vector_size=8, epochs=1, min_count=2, workers=1, seed=0)
+    embeddings.save(model, folder / MODEL_FILE)
+    return folder, model.wv
+
+
+def test_text_uses_a_word2vec_runs_vocabulary_and_vectors(word2vec_run):
+    folder, vectors = word2vec_run
+    loaded = data.load("polarity", task="text-classification", batch_size=8, embeddings=folder)
+    assert list(loaded.vocabulary[2:]) == vectors.index_to_key
+    word = loaded.vocabulary[5]
+    np.testing.assert_allclose(loaded.embedding_matrix[5], vectors[word])
+    assert loaded.model_settings({"dim": 0, "embedding_matrix": None})["dim"] == 8
+
+
+def test_embeddings_are_refused_for_images(word2vec_run):
+    with pytest.raises(ValueError, match="`embeddings` are word vectors"):
+        data.load("digits", task="image-classification", embeddings=word2vec_run[0])
