@@ -1,4 +1,4 @@
-"""`kerazoo train` and `kerazoo.training.train`: the main job end to end on offline digits."""
+"""`kerazoo train` and `kerazoo.training.train`: the main job end to end on offline data, for every task."""
 
 import json
 import os
@@ -54,17 +54,65 @@ def test_config_json_repeats_a_run_and_the_command_line_overrides_it(tmp_path, c
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["lenet5", "--data", "mnist"], "`data` must be one of 'digits'. Received: data='mnist'"),
-        (["gpt"], "'gpt' is a language-modeling model"),
+        (["lenet5", "--data", "digitz"], "Unknown dataset 'digitz'"),
+        (["lenet5", "--data", "lee"], "'lee' is a language-modeling dataset"),
         (["resnet19"], "Did you mean 'resnet18'"),
         (["lenet5", "--set", "clases=3"], "did you mean 'classes'"),
+        (["lenet5", "--set", "classes"], "--set takes KEY=VALUE. Received: 'classes'"),
+        (["lenet5", "--set", "classes=3"], "Setting classes=3 disagrees with the data: digits gives classes=10"),
+        (["resnet18", "--set", "width=wide"], "`width` must be a positive integer. Received: width='wide'"),
         (["lenet5", "--schedule", "cosine", "--learning-rate", "-1"], "`learning_rate` must be a positive number"),
+        (["lenet5", "--batch-size", "5000"], "`batch_size` (5000) is larger than the training set of 'digits'"),
+        (["lenet5", "--data", "tfds:mnist", "--no-download"], "tfds:mnist is not available offline"),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(arguments, message, tmp_path, capsys):
-    assert cli.main(["train", *arguments, *QUICK, "--output", str(tmp_path)]) == 2
+    data_dir = ["--data-dir", str(tmp_path / "tfds")]
+    assert cli.main(["train", *QUICK, *arguments, "--output", str(tmp_path), *data_dir]) == 2
     error = capsys.readouterr().err
     assert message in error and len(error.splitlines()) == 1
+
+
+def test_a_folder_with_no_class_sub_folders_is_refused_in_one_line(tmp_path, capsys):
+    (tmp_path / "images").mkdir()
+    assert cli.main(["train", "lenet5", *QUICK, "--data", str(tmp_path / "images"), "--output", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "has no class sub-folders" in error and len(error.splitlines()) == 1
+
+
+def test_debug_shows_the_traceback_of_a_user_error(tmp_path):
+    with pytest.raises(ValueError, match="Unknown dataset"):
+        cli.main(["--debug", "train", "lenet5", "--data", "digitz", "--output", str(tmp_path)])
+
+
+TINY_TRANSFORMER = ["--set", "dim=16", "--set", "num_heads=2", "--set", "ffn_dim=32", "--set", "num_layers=1"]
+
+
+@pytest.mark.parametrize(
+    ("model", "settings", "metric"),
+    [
+        ("lstm_classifier", ["--set", "dim=8", "--set", "units=8", "--set", "max_length=24"], "accuracy"),
+        ("gpt", [*TINY_TRANSFORMER, "--set", "max_length=16"], "perplexity"),
+        ("transformer_seq2seq", TINY_TRANSFORMER, "accuracy"),
+    ],
+)
+def test_text_language_and_seq2seq_models_train_on_their_offline_defaults(model, settings, metric, tmp_path, capsys):
+    assert cli.main(["train", model, *QUICK, *settings, "--output", str(tmp_path)]) == 0
+    test_line = capsys.readouterr().out.splitlines()[-1]
+    assert test_line.startswith("test ") and f"{metric}: " in test_line
+    assert (tmp_path / "vocabulary.txt").read_text().startswith("\n")  # id 0 is padding, ""
+    assert (tmp_path / "logs" / "train").is_dir()
+    keras.saving.load_model(tmp_path / "model.keras")
+
+
+def test_a_text_classifier_starts_from_a_word2vec_run(tmp_path, capsys):
+    word2vec = ["word2vec", "train", "--epochs", "1", "--vector-size", "8", "--output", str(tmp_path / "w2v")]
+    assert cli.main(word2vec) == 0
+    run = ["train", "lstm_classifier", *QUICK, "--set", "units=8", "--embeddings", str(tmp_path / "w2v")]
+    assert cli.main([*run, "--output", str(tmp_path / "run")]) == 0
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.get_layer("embedding").output_dim == 8
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["embeddings"] == str(tmp_path / "w2v")
 
 
 def test_an_output_that_cannot_be_created_is_refused_before_training(tmp_path, capsys):
