@@ -7,8 +7,20 @@ from kerazoo import cli
 
 def test_models_lists_the_registry_filtered_by_a_pattern(capsys):
     assert cli.main(["models", "resnet*"]) == 0
-    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:-1]]
     assert names == ["resnet18", "resnet34", "resnet50"]
+
+
+def test_models_is_a_table_with_a_header_inputs_and_parameters(capsys):
+    assert cli.main(["models", "lenet5"]) == 0
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.split() == ["name", "family", "task", "inputs", "outputs", "parameters"]
+    assert "image (32, 32, 1) float32" in row and row.endswith("0.06M")
+
+
+def test_models_says_when_no_model_matches(capsys):
+    assert cli.main(["models", "vgg*"]) == 0
+    assert capsys.readouterr().out.startswith("No registered model matches 'vgg*'")
 
 
 def test_summary_builds_with_overrides(capsys):

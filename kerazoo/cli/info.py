@@ -26,9 +26,25 @@ def _environment(_args) -> int:
 def _models(args) -> int:
     from kerazoo import models
 
-    for name in models.list_models(args.pattern):
-        info = models.info(name)
-        print(f"{name:<30} {info.family:<12} {info.task:<22} {info.outputs:<14} {info.paper}")
+    columns = ("name", "family", "task", "inputs", "outputs", "parameters")
+    rows = [
+        (
+            name,
+            info.family,
+            info.task,
+            " + ".join(str(spec) for spec in info.inputs),
+            info.outputs,
+            f"{info.parameters / 1e6:.2f}M",
+        )
+        for name, info in ((name, models.info(name)) for name in models.list_models(args.pattern))
+    ]
+    if not rows:
+        print(f"No registered model matches {args.pattern!r}.")
+        return 0
+    widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(columns)]
+    for row in (columns, *rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print("Parameters at each builder's defaults; kerazoo summary NAME --set KEY=VALUE shows one model in full.")
     return 0
 
 
@@ -44,7 +60,12 @@ def add_commands(commands) -> None:
     commands.add_parser("env", help="versions, the Keras backend and installed frameworks").set_defaults(
         run=_environment
     )
-    listing = commands.add_parser("models", help="list the registered models")
+    listing = commands.add_parser(
+        "models",
+        help="list the registered models",
+        description="A table of the registered models: family, task, inputs (shape at the defaults, seq = any "
+        "length), outputs and parameters at the defaults.",
+    )
     listing.add_argument("pattern", nargs="?", help='fnmatch pattern, e.g. "resnet*"')
     listing.set_defaults(run=_models)
     summary = commands.add_parser("summary", help="build a model and print its summary")
