@@ -206,7 +206,7 @@ def check_arguments(name: str, kwargs: Mapping) -> None:
         )
 
 
-def build(name: str, **kwargs):
+def build(name: str, /, **kwargs):
     """Builds the registered model `name`; `kwargs` override its defaults.
 
     Raises:

@@ -141,3 +141,7 @@ def test_registering_a_name_twice_is_an_error():
         @registry.register(family="x", task="x", inputs=registry.token_input_specs(), outputs="logits", paper="x")
         def gpt():
             raise AssertionError("never built")
+
+
+def test_build_passes_a_name_for_the_model_through_to_the_builder():
+    assert models.build("lenet5", name="my_lenet").name == "my_lenet"

@@ -1,0 +1,34 @@
+"""Every script in examples/ runs with its defaults, offline, and prints its result (CI's slow pass)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+# What each example prints last, once it has trained and evaluated.
+RESULTS = {
+    "digits_cnn": "test accuracy:",
+    "distributed_training": "held-out accuracy:",
+    "gpt_wiki": "sampled:",
+    "word2vec_polarity": "test accuracy by embedding: frozen:",
+}
+
+
+def test_every_example_has_an_expected_result():
+    assert sorted(path.stem for path in EXAMPLES.glob("*.py")) == sorted(RESULTS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_example_runs_with_its_defaults(name, tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    script = str(EXAMPLES / f"{name}.py")
+    run = subprocess.run(
+        [sys.executable, script, "--output", str(tmp_path)], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert RESULTS[name] in run.stdout.splitlines()[-1]
+    assert (tmp_path / "curves.png").exists() or list(tmp_path.glob("curves_*.png"))
