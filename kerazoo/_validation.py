@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
 
 _name_counters: dict[str, itertools.count] = {}
 
@@ -18,6 +21,48 @@ def require_positive_int(**values) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+
+
+def require_non_negative_int(**values) -> None:
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"`{name}` must be an integer >= 0. Received: {name}={value!r}")
+
+
+def require_bool(**values) -> None:
+    for name, value in values.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+
+
+def require_number(name: str, value, *, minimum: float | None = None, above: float | None = None) -> None:
+    """A finite real number (not a bool, not NaN), optionally `>= minimum` or `> above`."""
+    is_number = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if is_number and (minimum is None or value >= minimum) and (above is None or value > above):
+        return
+    bound = f" >= {minimum}" if minimum is not None else f" > {above}" if above is not None else ""
+    raise ValueError(f"`{name}` must be a finite number{bound}. Received: {name}={value!r}")
+
+
+def boolean_flags(function: Callable, *, signature_of: Callable | None = None) -> Callable:
+    """`function`, refusing a non-bool for each argument whose default is True or False.
+
+    "False" is truthy and 0 is not False to a reader: a flag silently reinterpreted builds another model
+    than the one asked for. `signature_of` names the function whose signature lists the flags, for a
+    wrapper that takes `**kwargs`.
+    """
+    signature = inspect.signature(signature_of or function)
+    flags = [name for name, parameter in signature.parameters.items() if isinstance(parameter.default, bool)]
+    if not flags:
+        return function
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        given = signature.bind_partial(*args, **kwargs).arguments if signature_of is None else kwargs
+        require_bool(**{name: given[name] for name in flags if name in given})
+        return function(*args, **kwargs)
+
+    return checked
 
 
 def require_rate(**values) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keras import layers
 
-from kerazoo._validation import require_activation, require_positive_int, require_rank, unique_name
+from kerazoo._validation import boolean_flags, require_activation, require_positive_int, require_rank, unique_name
 
 # PyTorch's default, shared by the reference ResNets; Keras's 1e-3 would shift pretrained statistics.
 BATCH_NORM_EPSILON = 1e-5
@@ -73,6 +73,7 @@ def squeeze_excite(x, ratio: float = 0.25, *, name=None):
 _squeeze_excite = squeeze_excite
 
 
+@boolean_flags
 def residual_block(
     x, filters: int, *, strides: int = 1, bottleneck: bool = False, squeeze_excite: bool = False, name=None
 ):

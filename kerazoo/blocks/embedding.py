@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from keras import layers
 
-from kerazoo._validation import require_choice, require_positive_int, require_rank, unique_name
+from kerazoo._validation import boolean_flags, require_choice, require_positive_int, require_rank, unique_name
 from kerazoo.layers import PositionEmbedding, SinusoidalPositionEmbedding
 
 POSITIONS = ("sinusoidal", "learned", "none")
 
 
+@boolean_flags
 def token_and_position_embedding(
     tokens,
     vocab_size: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keras import layers
 
-from kerazoo._validation import require_positive_int, require_rank, require_rate, unique_name
+from kerazoo._validation import boolean_flags, require_positive_int, require_rank, require_rate, unique_name
 from kerazoo.layers import AttentionPooling
 
 
@@ -12,6 +12,7 @@ def _require_sequence(x) -> None:
     require_rank("x", x, 3, "(batch, time, features)")
 
 
+@boolean_flags
 def lstm_block(
     x,
     units: int,

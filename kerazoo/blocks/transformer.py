@@ -5,6 +5,7 @@ from __future__ import annotations
 from keras import layers
 
 from kerazoo._validation import (
+    boolean_flags,
     require_activation,
     require_positive_int,
     require_rank,
@@ -62,6 +63,7 @@ def _feed_forward(width, ffn_dim, activation, name):
     return lambda h: outer(inner(h))
 
 
+@boolean_flags
 def transformer_encoder_block(
     x,
     num_heads: int,
@@ -103,6 +105,7 @@ def transformer_encoder_block(
     return _sublayer(x, ffn, norm_first=norm_first, dropout=dropout, name=f"{name}_ffn")
 
 
+@boolean_flags
 def transformer_decoder_block(
     x,
     context=None,

@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from kerazoo._validation import require_choice
+from kerazoo._validation import (
+    require_bool,
+    require_choice,
+    require_non_negative_int,
+    require_number,
+    require_positive_int,
+)
 from kerazoo.embeddings.callbacks import HOOKS
 from kerazoo.embeddings.corpus import Corpus
 from kerazoo.embeddings.evaluation import STANDARD_SETS, headline_scores
@@ -97,6 +103,17 @@ def train_word2vec(
     for name in ("hashfxn", "corpus_file", "sentences", "corpus_iterable", "compute_loss"):
         if name in gensim_kwargs:
             raise TypeError(f"`{name}` is set by train_word2vec; it cannot be passed through.")
+    _check_arguments(
+        vector_size=vector_size,
+        window=window,
+        min_count=min_count,
+        sg=sg,
+        negative=negative,
+        epochs=epochs,
+        workers=workers,
+        seed=seed,
+        **gensim_kwargs,
+    )
     callbacks = list(callbacks)
     _require_hooks(callbacks)
     score_sets = _score_sets(evaluate_every_epoch, callbacks)
@@ -134,6 +151,36 @@ def train_word2vec(
     model.phrases = phraser
     model.token_counts = {"read": corpus.tokens_read, "trained": int(model.corpus_total_words)}
     return model
+
+
+def _check_arguments(*, vector_size, window, min_count, sg, negative, epochs, workers, seed, **gensim_kwargs) -> None:
+    """Every value gensim's C code would trust, checked first: a window of 0 kills the interpreter
+    (SIGFPE), a NaN rate crashes it, and negative counts train nothing while reporting a loss of 0."""
+    require_positive_int(vector_size=vector_size, window=window, epochs=epochs)
+    require_non_negative_int(min_count=min_count, negative=negative)
+    require_bool(sg=sg)
+    if workers is not None:
+        require_positive_int(workers=workers)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"`seed` must be an integer. Received: seed={seed!r}")
+    hs = gensim_kwargs.get("hs", 0)
+    if hs not in (0, 1) or not isinstance(hs, int):
+        raise ValueError(f"`hs` must be 0 or 1 (hierarchical softmax off or on). Received: hs={hs!r}")
+    if not hs and not negative:
+        raise ValueError("With hs=0, `negative` must be >= 1: nothing would be trained. Received: negative=0")
+    for name, minimum, above in (("alpha", None, 0.0), ("min_alpha", 0.0, None), ("sample", 0.0, None)):
+        if name in gensim_kwargs:
+            require_number(name, gensim_kwargs[name], minimum=minimum, above=above)
+    if "ns_exponent" in gensim_kwargs:
+        require_number("ns_exponent", gensim_kwargs["ns_exponent"])
+    for name in ("max_vocab_size", "max_final_vocab"):
+        if gensim_kwargs.get(name) is not None:
+            require_positive_int(**{name: gensim_kwargs[name]})
+    if "batch_words" in gensim_kwargs:
+        require_positive_int(batch_words=gensim_kwargs["batch_words"])
+    for name in ("cbow_mean", "sorted_vocab", "shrink_windows"):
+        if name in gensim_kwargs and gensim_kwargs[name] not in (0, 1):
+            raise ValueError(f"`{name}` must be 0 or 1 (or False or True). Received: {name}={gensim_kwargs[name]!r}")
 
 
 class _StopTraining(Exception):

@@ -24,8 +24,12 @@ def image_input(input_shape, input_tensor, default_shape: tuple):
             raise TypeError(f"`input_tensor` must be a Keras tensor. Received: {type(input_tensor).__name__}")
         return input_tensor
     shape = tuple(input_shape) if input_shape is not None else default_shape
-    if len(shape) != 3:
-        raise ValueError(f"`input_shape` must be (height, width, channels). Received: input_shape={input_shape}")
+    valid = all(size is None or (type(size) is int and size > 0) for size in shape)  # type(): no bools
+    if len(shape) != 3 or not valid or shape[2] is None:
+        raise ValueError(
+            "`input_shape` must be (height, width, channels): positive integers, height and width may be None. "
+            f"Received: input_shape={input_shape}"
+        )
     return keras.Input(shape, name="image")
 
 

@@ -15,6 +15,7 @@ from kerazoo.models._common import check_image_head, image_input, image_model
 from kerazoo.models.registry import image_input_spec, register
 
 _TINY_RESNET = {"input_shape": (32, 32, 3), "classes": 5, "width": 4}
+MIN_RESNET_SIZE = 32
 
 
 def _require_min_size(image, minimum: int, name: str) -> None:
@@ -129,6 +130,8 @@ def _resnet(
     )
     require_positive_int(width=width)
     image = image_input(input_shape, input_tensor, (224, 224, 3))
+    # As keras.applications: below 32x32 the last stages would see 1x1 maps.
+    _require_min_size(image, MIN_RESNET_SIZE, name)
     x = blocks.conv_bn_act(image, width, 7, strides=2, name="conv1")
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
     features = {"conv1": x}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from kerazoo._validation import require_positive_int
+from kerazoo._validation import require_number, require_positive_int
 from kerazoo.layers import PositionEmbedding
 from kerazoo.models._kv_cache import cached_decoder, is_gpt
 
@@ -44,12 +44,18 @@ def generate(
         `(batch, prompt_length + max_new_tokens)` int32 ids: the prompt (or target prefix) and its continuation.
     """
     require_positive_int(max_new_tokens=max_new_tokens)
-    if temperature < 0:
-        raise ValueError(f"`temperature` must be >= 0. Received: temperature={temperature}")
+    require_number("temperature", temperature, minimum=0.0)
     if top_k is not None:
         require_positive_int(top_k=top_k)
+    output_shape = tuple(model.outputs[0].shape)
+    if len(output_shape) != 3:
+        raise ValueError(
+            f"generate() needs a model whose output is (batch, seq, vocab) logits. {model.name} outputs {output_shape}"
+        )
     inputs, key = _split_inputs(model, tokens)
-    prompt = np.asarray(inputs[key], dtype="int32")
+    for name, ids in inputs.items():
+        inputs[name] = _ids(name, ids, vocab_size=output_shape[-1] if name == key else None)
+    prompt = inputs[key]
     if prompt.ndim != 2:
         raise ValueError(f"The prompt must be a (batch, length) array of ids. Received shape {prompt.shape}")
     lengths = (prompt != 0).sum(axis=1)
@@ -108,6 +114,17 @@ def _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k,
     return buffer
 
 
+def _ids(name: str, ids, *, vocab_size: int | None) -> np.ndarray:
+    """`ids` as int32, refused when they are not integers (floats would be truncated) or out of range."""
+    array = np.asarray(ids)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"`{name}` must hold integer token ids. Received dtype {array.dtype}")
+    if array.size and (array.min() < 0 or (vocab_size is not None and array.max() >= vocab_size)):
+        allowed = f"0..{vocab_size - 1}" if vocab_size is not None else ">= 0"
+        raise ValueError(f"`{name}` ids must be in {allowed}. Received ids from {array.min()} to {array.max()}")
+    return array.astype("int32")
+
+
 def _split_inputs(model, tokens):
     """The model's inputs as a dict, and the key of the sequence that grows."""
     names = [tensor.name for tensor in model.inputs]
@@ -117,7 +134,7 @@ def _split_inputs(model, tokens):
                 f"{model.name} is a seq2seq model: pass tokens={{'source': ids, 'target': prefix}}, the prefix "
                 "starting with the start token."
             )
-        return {"source": np.asarray(tokens["source"], "int32"), "target": tokens["target"]}, "target"
+        return {"source": tokens["source"], "target": tokens["target"]}, "target"
     if len(names) != 1:
         raise ValueError(f"generate() takes a language model or a seq2seq model. {model.name} has inputs {names}")
     return {names[0]: tokens}, names[0]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from kerazoo._validation import boolean_flags
+
 PARAMETERS_FILE = "parameters.json"
 # What an input carries, so callers (`kerazoo train`, the tests) feed it without guessing from names.
 ROLES = ("image", "token_ids", "target_ids")
@@ -131,6 +133,8 @@ def register(
         }
         if arguments_of is not None:
             defaults["name"] = name
+        # Flags (arguments whose default is True or False) must be bools, however the builder is called.
+        builder = boolean_flags(builder, signature_of=arguments_of)
         _BUILDERS[name] = builder
         _INFO[name] = ModelInfo(
             name=name,

@@ -114,3 +114,9 @@ def test_recurrent_blocks_reject_inputs_that_are_not_3d(block):
 def test_attention_pooling_rejects_non_positive_units():
     with pytest.raises(ValueError, match="`units` must be a positive integer. Received: units=-2"):
         blocks.attention_pooling(keras.Input((5, 6)), units=-2)
+
+
+def test_a_string_for_a_flag_is_refused_not_read_as_true():
+    tokens = keras.Input((None, 4))
+    with pytest.raises(TypeError, match="`bidirectional` must be True or False. Received: bidirectional='False'"):
+        blocks.lstm_block(tokens, 4, bidirectional="False")

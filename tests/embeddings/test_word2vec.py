@@ -109,6 +109,43 @@ def test_arguments_kerazoo_sets_cannot_be_passed_through():
         train_word2vec(LEE, hashfxn=hash, progress=False)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"window": 0}, "`window` must be a positive integer. Received: window=0"),  # SIGFPE in gensim
+        ({"window": -1}, "`window` must be a positive integer"),
+        ({"vector_size": 0}, "`vector_size` must be a positive integer"),
+        ({"epochs": 0}, "`epochs` must be a positive integer"),
+        ({"workers": -1}, "`workers` must be a positive integer. Received: workers=-1"),  # trained nothing
+        ({"negative": -5}, "`negative` must be an integer >= 0"),  # trained nothing
+        ({"negative": 0}, "With hs=0, `negative` must be >= 1"),
+        ({"min_count": -1}, "`min_count` must be an integer >= 0"),
+        ({"min_count": "5"}, "`min_count` must be an integer >= 0. Received: min_count='5'"),
+        ({"alpha": float("nan")}, "`alpha` must be a finite number > 0.0"),  # SIGSEGV in gensim
+        ({"alpha": 0.0}, "`alpha` must be a finite number > 0.0"),
+        ({"min_alpha": -0.1}, "`min_alpha` must be a finite number >= 0.0"),
+        ({"sample": float("inf")}, "`sample` must be a finite number >= 0.0"),
+        ({"ns_exponent": float("nan")}, "`ns_exponent` must be a finite number"),
+        ({"hs": 2}, "`hs` must be 0 or 1"),
+        ({"max_vocab_size": 0}, "`max_vocab_size` must be a positive integer"),
+        ({"batch_words": 0}, "`batch_words` must be a positive integer"),
+        ({"cbow_mean": "yes"}, "`cbow_mean` must be 0 or 1"),
+    ],
+)
+def test_every_value_gensim_would_trust_is_checked_before_gensim_sees_it(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        train_word2vec(LEE, progress=False, **arguments)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [({"sg": "False"}, "`sg` must be True or False"), ({"seed": 1.5}, "`seed` must be an integer")],
+)
+def test_wrong_types_are_refused_not_reinterpreted(arguments, message):
+    with pytest.raises(TypeError, match=message):
+        train_word2vec(LEE, progress=False, **arguments)
+
+
 def test_phrases_join_collocations_once_and_travel_with_the_model():
     phrased = train_word2vec(LEE, phrases={"min_count": 3, "threshold": 5.0}, **{**SMALL, "epochs": 1})
     joined = [word for word in phrased.wv.index_to_key if "_" in word]

@@ -78,13 +78,34 @@ def test_generation_longer_than_the_position_table_is_refused(gpt):
     ("kwargs", "message"),
     [
         ({"max_new_tokens": 0}, "`max_new_tokens` must be a positive integer"),
-        ({"max_new_tokens": 2, "temperature": -1.0}, "`temperature` must be >= 0"),
+        ({"max_new_tokens": 2, "temperature": -1.0}, "`temperature` must be a finite number >= 0.0"),
+        ({"max_new_tokens": 2, "temperature": float("nan")}, "`temperature` must be a finite number >= 0.0"),
         ({"max_new_tokens": 2, "top_k": 0}, "`top_k` must be a positive integer"),
     ],
 )
 def test_generate_rejects_bad_arguments_by_name(gpt, kwargs, message):
     with pytest.raises(ValueError, match=message):
         models.generate(gpt, np.array([[3]]), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "error", "message"),
+    [
+        (np.array([[3.7, 4.2]]), TypeError, "`tokens` must hold integer token ids. Received dtype float64"),
+        (np.array([[3, 50]]), ValueError, r"`tokens` ids must be in 0..49. Received ids from 3 to 50"),
+        (np.array([[-2, 4]]), ValueError, r"`tokens` ids must be in 0..49"),
+    ],
+)
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_prompt_ids_must_be_integers_inside_the_vocabulary(gpt, prompt, error, message, use_cache):
+    with pytest.raises(error, match=message):
+        models.generate(gpt, prompt, 2, use_cache=use_cache)
+
+
+def test_a_classifier_is_refused_by_generate():
+    classifier = models.lstm_classifier(**models.info("lstm_classifier").small_config)
+    with pytest.raises(ValueError, match=r"needs a model whose output is \(batch, seq, vocab\) logits"):
+        models.generate(classifier, np.array([[3]]), 2)
 
 
 def test_an_empty_prompt_is_refused(gpt):

@@ -145,3 +145,35 @@ def test_registering_a_name_twice_is_an_error():
 
 def test_build_passes_a_name_for_the_model_through_to_the_builder():
     assert models.build("lenet5", name="my_lenet").name == "my_lenet"
+
+
+@pytest.mark.parametrize(
+    ("name", "flag", "value"),
+    [
+        ("gpt", "tie_embeddings", "false"),
+        ("gpt", "rotary", 1),
+        ("lenet5", "include_top", "True"),
+        ("resnet18", "return_features", 0),
+    ],
+)
+def test_flags_must_be_bools_however_the_builder_is_called(name, flag, value):
+    config = dict(models.info(name).small_config)
+    with pytest.raises(TypeError, match=f"`{flag}` must be True or False. Received: {flag}={value!r}"):
+        models.build(name, **config, **{flag: value})
+    with pytest.raises(TypeError, match=f"`{flag}` must be True or False"):
+        getattr(models, name)(**config, **{flag: value})
+
+
+@pytest.mark.parametrize(
+    "input_shape", [(0, 32, 3), (-1, 32, 3), (32, 32), (32, 32, None), (32.0, 32, 3), (True, 32, 3)]
+)
+def test_impossible_image_shapes_are_refused_naming_input_shape(input_shape):
+    with pytest.raises(ValueError, match=r"`input_shape` must be \(height, width, channels\)"):
+        models.resnet18(input_shape=input_shape, classes=3, width=4)
+
+
+def test_resnets_refuse_images_under_32_pixels_as_keras_applications_do():
+    with pytest.raises(
+        ValueError, match="resnet18 needs images of at least 32x32. Received: input_shape=\\(8, 8, 3\\)"
+    ):
+        models.resnet18(input_shape=(8, 8, 3), classes=3, width=4)
