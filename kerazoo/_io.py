@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,13 +16,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     The temporary file sits in the same folder so the final `os.replace` is a same-filesystem rename,
     which is atomic on POSIX and Windows. The whole suffix is kept (`.weights.h5`, not just `.h5`) so
-    writers that pick a format from the extension (Keras, matplotlib) still do.
+    writers that pick a format from the extension (Keras, matplotlib) still do. A killed process cannot
+    remove its temporary file: the next write of the same path sweeps those whose process is gone.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(path.suffixes)
     stem = path.name[: len(path.name) - len(suffix)] if suffix else path.name
-    handle, temporary = tempfile.mkstemp(prefix=f".{stem}.", suffix=suffix, dir=path.parent)
+    _sweep_orphans(path.parent, stem, suffix)
+    handle, temporary = tempfile.mkstemp(prefix=f".{stem}.{os.getpid()}.", suffix=suffix, dir=path.parent)
     os.close(handle)
     temporary = Path(temporary)
     try:
@@ -29,3 +32,21 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _sweep_orphans(folder: Path, stem: str, suffix: str) -> None:
+    """Removes temporary files of earlier writes of this path whose writing process no longer runs."""
+    for candidate in folder.glob(f".{glob.escape(stem)}.*{glob.escape(suffix)}"):
+        pid = candidate.name[len(stem) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            candidate.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import glob
+import math
 import os
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,17 +17,20 @@ MODEL_FILE = "word2vec.model"
 
 
 def save(model, path: str | os.PathLike) -> str:
-    """Saves a gensim `Word2Vec` (or `KeyedVectors`) to `path` through a temporary name and a rename.
+    """Saves a gensim `Word2Vec` (or `KeyedVectors`) to `path` in one step: one file, written under a
+    temporary name and renamed over `path`.
 
-    gensim may write large arrays to side files (`path.wv.vectors.npy`, ...); they are renamed into place
-    too, the main file last, so a crash never leaves a main file that points at missing arrays.
+    gensim would write arrays over 10 MB to side files (`path.wv.vectors.npy`, ...), and no set of renames
+    replaces several files at once: a kill between two renames left new arrays beside an old model, which
+    loaded as one mixed model. Everything goes into the one file instead, so a crash or kill leaves the old
+    model or the new one, whole. Side files of an earlier save are removed once the new file is in place.
     """
     path = Path(path)
     with atomic_path(path) as temporary:
-        model.save(str(temporary))
-        sides = sorted(temporary.parent.glob(temporary.name + ".*"))
-        for side in sides:
-            os.replace(side, str(path) + side.name[len(temporary.name) :])
+        # pickle protocol 4 holds objects over 4 GB; an infinite sep_limit keeps every array inline.
+        model.save(str(temporary), sep_limit=math.inf, pickle_protocol=4)
+    for stale in path.parent.glob(glob.escape(path.name) + ".*.npy"):
+        stale.unlink(missing_ok=True)
     return str(path)
 
 
@@ -40,7 +46,13 @@ def load(path: str | os.PathLike):
         path = path / MODEL_FILE
     if not path.exists():
         raise FileNotFoundError(f"No saved model at {str(path)!r}")
-    return SaveLoad.load(str(path))
+    try:
+        return SaveLoad.load(str(path))
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, AttributeError, ImportError, IndexError) as error:
+        raise ValueError(
+            f"{path} is not a whole saved gensim model ({type(error).__name__}: {error}). It is damaged, or a "
+            "side file of a multi-file gensim save is missing; kerazoo.embeddings.save writes one file."
+        ) from error
 
 
 def export(wv, path: str | os.PathLike, *, format: str = "word2vec", words: Sequence[str] | None = None) -> list[str]:

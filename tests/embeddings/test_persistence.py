@@ -74,3 +74,106 @@ def test_plot_words_writes_a_png(tmp_path, model):
 def test_plot_words_names_missing_words(tmp_path, model):
     with pytest.raises(ValueError, match="at least 3 words of the vocabulary. Missing: \\['qwertyuiop'\\]"):
         plot_words(model.wv, ["government", "police", "qwertyuiop"], tmp_path / "w.png")
+
+
+def test_a_model_large_enough_for_side_files_is_saved_as_one_file(tmp_path):
+    big = vectors(BIG, 64, value=1.0)  # 11M floats: gensim alone writes arrays of 10M and more beside the file
+    save(big, tmp_path / "big.kv")
+    assert [p.name for p in tmp_path.iterdir()] == ["big.kv"]
+    np.testing.assert_array_equal(load(tmp_path / "big.kv").vectors, big.vectors)
+
+
+def test_side_files_of_an_earlier_save_are_removed_once_the_new_file_is_in_place(tmp_path):
+    big = vectors(100, 64, value=1.0)
+    big.save(str(tmp_path / "big.kv"), sep_limit=10)  # gensim's own save: a main file and side .npy files
+    assert len(list(tmp_path.iterdir())) > 1
+    save(vectors(10, 4, value=2.0), tmp_path / "big.kv")
+    assert [p.name for p in tmp_path.iterdir()] == ["big.kv"]
+    assert load(tmp_path / "big.kv").vectors.max() == 2.0
+
+
+BIG = 170_000
+
+
+def vectors(count: int, size: int, *, value: float) -> KeyedVectors:
+    keyed = KeyedVectors(size)
+    keyed.add_vectors([f"w{i}" for i in range(count)], np.full((count, size), value, "float32"))
+    return keyed
+
+
+# A process saving version 2 over version 1 is killed (SIGKILL) at each point of the save, and at timed
+# points in between; loading must then give version 1 or version 2, whole, and the next save leaves no
+# temporary file behind.
+KILLED_SAVE = """
+import os, signal, sys, threading
+import numpy as np
+from gensim.models import KeyedVectors
+from kerazoo import _io, embeddings
+
+path, point, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
+keyed = KeyedVectors(64)
+keyed.add_vectors([f"w{i}" for i in range(170_000)], np.full((170_000, 64), 2.0, "float32"))
+
+def kill(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if point == "while pickling":
+    import gensim.utils
+    real_dump = gensim.utils._pickle.dump
+    def dump_then_kill(obj, file, *args, **kwargs):
+        real_dump(obj, file, *args, **kwargs)
+        file.flush()
+        kill()
+    gensim.utils._pickle.dump = dump_then_kill
+elif point == "before the rename":
+    _io.os.replace = kill
+elif point == "after the rename":
+    real_replace = os.replace
+    def replace_then_kill(source, target):
+        real_replace(source, target)
+        kill()
+    _io.os.replace = replace_then_kill
+else:
+    threading.Timer(delay, kill).start()
+embeddings.save(keyed, path)
+kill()
+"""
+KILL_POINTS = [("while pickling", 0), ("before the rename", 0), ("after the rename", 0)] + [
+    ("timed", delay) for delay in (0.0, 0.1, 0.3, 0.6)
+]
+
+
+@pytest.mark.parametrize(("point", "delay"), KILL_POINTS)
+def test_a_save_killed_at_any_point_leaves_the_old_or_the_new_model_whole(point, delay, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "vectors.kv"
+    save(vectors(BIG, 64, value=1.0), path)
+    killed = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(path), point, str(delay)], capture_output=True)
+    assert killed.returncode == -9, killed.stderr.decode()[-2000:]
+    loaded = load(path).vectors
+    assert loaded.shape == (BIG, 64) and len(np.unique(loaded)) == 1 and loaded[0, 0] in (1.0, 2.0)
+    if point == "after the rename":
+        assert loaded[0, 0] == 2.0
+    save(vectors(10, 4, value=3.0), path)  # the next save sweeps what the killed one left
+    assert [p.name for p in tmp_path.iterdir()] == ["vectors.kv"]
+
+
+@pytest.mark.parametrize(
+    "damage", [lambda path: path.write_bytes(path.read_bytes()[:100]), lambda path: path.write_bytes(b"not a model")]
+)
+def test_a_damaged_file_is_refused_naming_it(tmp_path, damage):
+    path = tmp_path / "vectors.kv"
+    save(vectors(10, 4, value=1.0), path)
+    damage(path)
+    with pytest.raises(ValueError, match=f"{path} is not a whole saved gensim model"):
+        load(path)
+
+
+def test_a_gensim_save_missing_a_side_file_is_refused_naming_it(tmp_path):
+    path = tmp_path / "vectors.kv"
+    vectors(100, 4, value=1.0).save(str(path), sep_limit=10)
+    next(tmp_path.glob("*.npy")).unlink()
+    with pytest.raises(ValueError, match=f"{path} is not a whole saved gensim model"):
+        load(path)
