@@ -84,3 +84,22 @@ def test_word2vec_similar_lists_neighbours_and_names_unknown_words(trained, caps
 def test_word2vec_export_writes_projector_files(trained, capsys):
     assert cli.main(["word2vec", "export", str(trained), "--format", "projector"]) == 0
     assert (trained / "projector" / "vectors.tsv").exists() and (trained / "projector" / "metadata.tsv").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["train", "--window", "0"], "`window` must be a positive integer. Received: window=0"),
+        (["train", "--vector-size", "0"], "`vector_size` must be a positive integer"),
+        (["train", "--epochs", "0"], "`epochs` must be a positive integer"),
+        (["train", "--workers", "-1"], "`workers` must be a positive integer"),
+        (["train", "no/such/corpus.txt"], "no/such/corpus.txt"),
+        (["evaluate", "no/such/run"], "No saved model at"),
+    ],
+)
+def test_word2vec_mistakes_are_one_line_with_status_2(arguments, message, tmp_path, capsys):
+    command, *rest = arguments
+    output = ["--output", str(tmp_path)] if command == "train" else []
+    assert cli.main(["word2vec", command, *rest, *output]) == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.splitlines()) == 1
