@@ -75,7 +75,10 @@ def image_model(
             outputs["output"] = x
     else:
         outputs = x
-    model = keras.Model(inputs, outputs, name=name)
+    # As keras.applications: a model on `input_tensor` starts at that tensor's own inputs, so layers in front
+    # of it (a Rescaling, an augmentation) stay part of the model.
+    sources = keras.utils.get_source_inputs(inputs)
+    model = keras.Model(sources[0] if len(sources) == 1 else sources, outputs, name=name)
     if weights is not None:
         load_weights(model, weights, include_top=include_top, classes=classes)
     return model

@@ -117,3 +117,13 @@ def test_a_missing_weights_file_is_named(tmp_path):
 def test_image_builders_reject_bad_arguments_by_name(kwargs, error, message):
     with pytest.raises(error, match=message):
         models.simple_cnn(**kwargs)
+
+
+def test_an_input_tensor_keeps_the_layers_in_front_of_it():
+    raw = keras.Input((32, 32, 1))
+    model = models.lenet5(input_tensor=keras.layers.Rescaling(1 / 255)(raw), classes=3)
+    plain = models.lenet5(classes=3)
+    plain.set_weights(model.get_weights())
+    pixels = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 1)).astype("float32")
+    assert model.inputs[0] is raw
+    np.testing.assert_allclose(model.predict(pixels, verbose=0), plain.predict(pixels / 255, verbose=0), atol=1e-6)
