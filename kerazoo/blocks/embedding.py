@@ -39,6 +39,8 @@ def token_and_position_embedding(
         `(batch, seq, dim)` float tensor, masked when `mask_zero`.
     """
     require_rank("tokens", tokens, 2, "(batch, seq) of integer token ids")
+    if "int" not in str(tokens.dtype):  # a float id would be truncated silently inside the gather
+        raise TypeError(f"`tokens` must be integer token ids. Received: tokens.dtype={tokens.dtype}")
     require_positive_int(vocab_size=vocab_size, max_length=max_length, dim=dim)
     require_choice("position", position, POSITIONS)
     if position == "sinusoidal" and dim % 2:

@@ -17,9 +17,8 @@ def embedding_matrix(wv, vocabulary: Sequence[str]) -> np.ndarray:
     Defined rows for the special tokens: "" (padding, index 0) is all zeros; "[UNK]" and any word the
     vectors do not know get the mean of all vectors, a neutral starting point for fine-tuning.
     """
-    vocabulary = list(vocabulary)
-    if not vocabulary:
-        raise ValueError("`vocabulary` is empty; adapt the TextVectorization or StringLookup layer first.")
+    vocabulary = _checked_vocabulary(vocabulary)
+    require_keyed_vectors(wv)
     unknown = wv.vectors.mean(axis=0)
     matrix = np.empty((len(vocabulary), wv.vector_size), dtype="float32")
     for row, word in enumerate(vocabulary):
@@ -30,6 +29,31 @@ def embedding_matrix(wv, vocabulary: Sequence[str]) -> np.ndarray:
         else:
             matrix[row] = unknown
     return matrix
+
+
+def _checked_vocabulary(vocabulary) -> list[str]:
+    """The vocabulary as a list of words, refusing what would misalign the rows with the ids."""
+    if isinstance(vocabulary, (str, bytes)):  # list("the cat") would be one row per character
+        raise TypeError(f"`vocabulary` must be a sequence of words, not one string. Received: {vocabulary!r:.60}")
+    vocabulary = list(vocabulary)
+    if not vocabulary:
+        raise ValueError("`vocabulary` is empty; adapt the TextVectorization or StringLookup layer first.")
+    if not all(isinstance(word, str) for word in vocabulary):
+        raise TypeError("`vocabulary` must hold str words (get_vocabulary() returns them).")
+    if len(set(vocabulary)) != len(vocabulary):
+        seen, duplicates = set(), []
+        for word in vocabulary:
+            if word in seen:
+                duplicates.append(word)
+            seen.add(word)
+        raise ValueError(f"`vocabulary` repeats words, so ids would not be unique: {duplicates[:5]}")
+    return vocabulary
+
+
+def require_keyed_vectors(wv) -> None:
+    if not hasattr(wv, "key_to_index") or not hasattr(wv, "vectors"):
+        hint = " Pass model.wv." if hasattr(wv, "wv") else ""
+        raise TypeError(f"`wv` must be gensim KeyedVectors.{hint} Received: {type(wv).__name__}")
 
 
 def keras_embedding(wv, vocabulary: Sequence[str], *, trainable: bool = False, mask_zero: bool = True, name=None):

@@ -113,6 +113,8 @@ def embedding_initializer(embedding_matrix, vocab_size: int, dim: int):
             f"`embedding_matrix` must have shape (vocab_size, dim) = ({vocab_size}, {dim}). "
             f"Received: embedding_matrix.shape={matrix.shape}"
         )
+    if not np.isfinite(matrix).all():
+        raise ValueError("`embedding_matrix` holds NaN or infinite values; the model would predict NaN.")
     return matrix
 
 

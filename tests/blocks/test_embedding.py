@@ -75,3 +75,8 @@ def test_embedding_rejects_bad_arguments_by_name(kwargs, error, message):
 def test_embedding_rejects_tokens_that_are_not_2d():
     with pytest.raises(ValueError, match=r"`tokens` must be a 2-D tensor"):
         blocks.token_and_position_embedding(keras.Input((6, 2), dtype="int32"), 20, 12, 8)
+
+
+def test_float_token_ids_are_refused_not_truncated():
+    with pytest.raises(TypeError, match="`tokens` must be integer token ids. Received: tokens.dtype=float32"):
+        blocks.token_and_position_embedding(keras.Input((8,)), 20, 8, 4)

@@ -106,3 +106,22 @@ def test_a_model_built_by_the_one_call_loads_in_a_fresh_process_after_import_ker
     assert run.returncode == 0, run.stderr[-2000:]
     here = keras.Model(text, embed(vectorize(text)))(np.array([["Don’t the government"]]))
     assert float(run.stdout.strip().splitlines()[-1]) == pytest.approx(float(keras.ops.sum(here)), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "error", "message"),
+    [
+        ("the cat", TypeError, "`vocabulary` must be a sequence of words, not one string"),
+        (["", "[UNK]", "the", "the"], ValueError, r"`vocabulary` repeats words, so ids would not be unique: \['the'\]"),
+        (["", "[UNK]", 3], TypeError, "`vocabulary` must hold str words"),
+    ],
+)
+def test_a_vocabulary_that_would_misalign_rows_and_ids_is_refused(wv, vocabulary, error, message):
+    with pytest.raises(error, match=message):
+        keras_embedding(wv, vocabulary)
+
+
+def test_a_word2vec_model_in_place_of_its_vectors_is_refused_with_a_hint():
+    model = train_word2vec(datapath("lee_background.cor"), vector_size=4, epochs=1, workers=1, progress=False)
+    with pytest.raises(TypeError, match="`wv` must be gensim KeyedVectors. Pass model.wv"):
+        embedding_matrix(model, ["", "[UNK]", "the"])

@@ -48,3 +48,11 @@ def test_no_covered_question_gives_nan_not_zero(tmp_path, vectors):
     scores = evaluate(vectors, analogies=analogies, similarities={"p": pairs})
     assert math.isnan(scores["analogy"]["accuracy"]) and scores["analogy"]["oov_ratio"] == 1.0
     assert math.isnan(scores["p"]["spearman"]) and scores["p"]["oov_ratio"] == 0.5  # one pair: no correlation
+
+
+def test_a_model_in_place_of_its_vectors_is_refused_with_a_hint():
+    class Model:
+        wv = KeyedVectors(4)
+
+    with pytest.raises(TypeError, match="`wv` must be gensim KeyedVectors. Pass model.wv"):
+        evaluate(Model())

@@ -81,3 +81,9 @@ def test_transformer_classifier_rejects_an_unknown_pooling():
 def test_transformer_models_reject_heads_that_do_not_divide_dim():
     with pytest.raises(ValueError, match="`num_heads` must divide the width of `x`. Received: num_heads=3, width=16"):
         models.gpt(**{**TINY_GPT, "num_heads": 3})
+
+
+def test_an_embedding_matrix_with_nan_is_refused():
+    matrix = np.full((50, 8), np.nan, "float32")
+    with pytest.raises(ValueError, match="`embedding_matrix` holds NaN or infinite values"):
+        models.lstm_classifier(**{**models.info("lstm_classifier").small_config, "embedding_matrix": matrix})
