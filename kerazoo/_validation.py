@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 import math
 from collections.abc import Callable, Iterable
 
-_name_counters: dict[str, itertools.count] = {}
-
 
 def unique_name(prefix: str) -> str:
-    """`prefix_1`, `prefix_2`, ...: readable default names for the layers of an unnamed block."""
-    counter = _name_counters.setdefault(prefix, itertools.count(1))
-    return f"{prefix}_{next(counter)}"
+    """`prefix_1`, `prefix_2`, ...: readable default names for the layers of an unnamed block.
+
+    Counted by Keras's own uid counters, so `keras.backend.clear_session()` starts them again at 1, as it
+    does for Keras's layer names.
+    """
+    import keras
+
+    return f"{prefix}_{keras.backend.get_uid(f'kerazoo_{prefix}')}"
 
 
 def require_positive_int(**values) -> None:

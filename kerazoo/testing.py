@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -224,27 +225,36 @@ def _check_mixed_forward(build, model, inputs, outputs, policy):
 
 
 def _check_training_step(model, inputs, outputs, where: str) -> None:
-    """XLA-compiled optimizer steps on a regression target; they must change the trainable weights.
+    """XLA-compiled Adam steps on a regression target; every trainable weight must move and stay finite.
 
-    Under mixed_float16 dynamic loss scaling skips every step whose scaled gradients overflow; Keras
-    starts the scale at 2**15, which deep models overflow for several steps. The check starts it at 2**7
-    and allows a few steps, so a model fails only if its gradients stay non-finite.
+    Adam moves a weight exactly when its gradient is non-zero, so a weight that stays put received no
+    gradient: a branch cut off by `stop_gradient`, a layer that is built but never used. A non-finite
+    gradient leaves non-finite weights. Under mixed_float16 dynamic loss scaling skips every step whose
+    scaled gradients overflow; Keras starts the scale at 2**15, which deep models overflow for several
+    steps. The check starts it at 2**7 and allows a few steps, so a model fails only if its gradients
+    stay non-finite.
     """
-    before = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
+    weights = model.trainable_weights
+    before = [keras.ops.convert_to_numpy(w) for w in weights]
     optimizer = keras.optimizers.Adam(1e-3)
     if where == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer, initial_scale=2.0**7)
     model.compile(optimizer=optimizer, loss="mse", jit_compile=True)
     target = np.random.default_rng(1).standard_normal(outputs.shape).astype("float32")
     for _ in range(4 if where == "mixed_float16" else 1):
-        loss = model.train_on_batch(inputs.for_model(), target)
-        after = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
-        changed = any(not np.array_equal(b, a) for b, a in zip(before, after, strict=True))
-        if changed:
+        with warnings.catch_warnings():
+            # Keras warns about weights without gradients; the check below names them and fails.
+            warnings.filterwarnings("ignore", message="Gradients do not exist for variables")
+            loss = model.train_on_batch(inputs.for_model(), target)
+        after = [keras.ops.convert_to_numpy(w) for w in weights]
+        unchanged = [w.path for w, b, a in zip(weights, before, after, strict=True) if np.array_equal(b, a)]
+        if not unchanged:
             break
     _expect(model.jit_compile is True, f"{where}: Keras turned jit_compile off for this model")
     _expect(bool(np.isfinite(loss)), f"{where}: training step loss is {loss}")
-    _expect(changed or not before, f"{where}: the training steps changed no trainable weight")
+    not_finite = [w.path for w, a in zip(weights, after, strict=True) if not np.isfinite(a).all()]
+    _expect(not not_finite, f"{where}: weights became non-finite after a step: {not_finite[:5]}")
+    _expect(not unchanged, f"{where}: these trainable weights received no gradient: {unchanged[:5]}")
 
 
 def _check_fresh_process_reload(model, inputs, outputs) -> float:

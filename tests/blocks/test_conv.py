@@ -106,3 +106,12 @@ def test_squeeze_excite_rejects_a_ratio_outside_zero_one():
 def test_blocks_reject_something_that_is_not_a_tensor():
     with pytest.raises(TypeError, match="`x` must be a Keras tensor"):
         blocks.residual_block(np.zeros((1, 8, 8, 3)).tolist(), 4)
+
+
+def test_default_block_names_start_again_after_clear_session():
+    def layer_names():
+        keras.backend.clear_session()
+        image = keras.Input((8, 8, 3))
+        return [layer.name for layer in keras.Model(image, blocks.conv_bn_act(image, 4)).layers[1:]]
+
+    assert layer_names() == layer_names() and layer_names()[0].startswith("conv_bn_act_1")
