@@ -10,6 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def require_writable_folder(folder: str | os.PathLike, argument: str = "output") -> None:
+    """Creates `folder` if needed and checks it can be written, so a run fails before its work, not after."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"`{argument}` cannot be created: {folder} ({error.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"`{argument}` is not writable: {folder}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yields a temporary path beside `path`; on success it is renamed over `path`, on error removed.

@@ -12,6 +12,9 @@ from kerazoo.embeddings.persistence import MODEL_FILE
 
 def _word2vec_train(args) -> int:
     from kerazoo import embeddings
+    from kerazoo._io import require_writable_folder
+
+    require_writable_folder(args.output)  # before the corpus is read and trained on, not after
 
     corpus = embeddings.Corpus(
         args.corpus or [_lee_corpus()], lowercase=not args.keep_case, strip_punctuation=not args.keep_punctuation

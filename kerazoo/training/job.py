@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from kerazoo._io import atomic_path
+from kerazoo._io import atomic_path, require_writable_folder
 from kerazoo._validation import require_positive_int
 
 logger = logging.getLogger("kerazoo.training")
@@ -23,15 +23,6 @@ CONFIG_FILE, METRICS_FILE, CURVES_FILE, MODEL_FILE = "config.json", "metrics.jso
 VOCABULARY_FILE, LOGS_FOLDER, CHECKPOINT_FOLDER = "vocabulary.txt", "logs", "checkpoint"
 # The data sets these builder arguments; a different value given for them is a mistake (vocab_size is a cap).
 DATA_DECIDES = ("classes", "num_classes", "dim")
-
-
-def _require_writable(output: Path) -> None:
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"`output` cannot be created: {output} ({error.strerror})") from None
-    if not os.access(output, os.W_OK):
-        raise ValueError(f"`output` is not writable: {output}")
 
 
 def model_settings(info, data, settings: Mapping) -> dict:
@@ -111,7 +102,7 @@ def train(
     settings = dict(settings or {})
     models.check_arguments(name, settings)  # unknown names and arguments are refused here, with the closest
     info = models.info(name)
-    _require_writable(output)
+    require_writable_folder(output)
     config = {
         "model": name,
         "data": data,
