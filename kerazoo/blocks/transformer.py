@@ -12,7 +12,7 @@ from kerazoo._validation import (
     require_rate,
     unique_name,
 )
-from kerazoo.layers import MultiHeadAttention
+from kerazoo.layers import MultiHeadAttention, RotaryMultiHeadAttention
 
 # The epsilon of the original implementations (PyTorch, BERT); Keras's default is 1e-3.
 LAYER_NORM_EPSILON = 1e-5
@@ -48,13 +48,8 @@ def _sublayer(x, transform, *, norm_first: bool, dropout: float, name: str):
 
 
 def _attention(num_heads, width, attention_dropout, rotary, name):
-    return MultiHeadAttention(
-        num_heads,
-        key_dim=width // num_heads,
-        dropout=attention_dropout,
-        rotary=rotary,
-        name=name,
-    )
+    layer = RotaryMultiHeadAttention if rotary else MultiHeadAttention
+    return layer(num_heads, key_dim=width // num_heads, dropout=attention_dropout, name=name)
 
 
 def _feed_forward(width, ffn_dim, activation, name):

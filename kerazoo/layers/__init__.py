@@ -2,7 +2,7 @@
 under the package "kerazoo"."""
 
 from kerazoo.layers.attention_pooling import AttentionPooling
-from kerazoo.layers.multi_head_attention import MultiHeadAttention, apply_rotary
+from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiHeadAttention, apply_rotary
 from kerazoo.layers.position_embedding import PositionEmbedding
 from kerazoo.layers.reversible_embedding import ReversibleEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
@@ -13,6 +13,7 @@ __all__ = [
     "MultiHeadAttention",
     "PositionEmbedding",
     "ReversibleEmbedding",
+    "RotaryMultiHeadAttention",
     "SinusoidalPositionEmbedding",
     "apply_rotary",
     "sinusoidal_positions",

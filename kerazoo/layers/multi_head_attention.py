@@ -27,13 +27,14 @@ def apply_rotary(x, max_wavelength: float = 10000.0, start_index=0):
 
 @keras.saving.register_keras_serializable(package="kerazoo")
 class MultiHeadAttention(keras.layers.MultiHeadAttention):
-    """`keras.layers.MultiHeadAttention` with optional rotary positions and key-only padding masks.
+    """`keras.layers.MultiHeadAttention` with key-only padding masks that leaves the inputs' masks in place.
 
     Everything else (projections, the fused `keras.ops.dot_product_attention` path when `dropout` is 0,
-    causal masks, Keras masks read from the inputs) is Keras's own.
+    the backend's native causal kernel, Keras masks read from the inputs) is Keras's own; the attention
+    computation itself is not overridden, so Keras keeps its fast paths. `RotaryMultiHeadAttention` adds
+    rotary positions.
 
-    Three changes:
-    - `rotary=True` rotates queries and keys by their position before the dot product (RoFormer).
+    Two changes:
     - Padding is masked on the keys only. Keras also masks whole rows of padded *queries*; a fully
       masked row makes fused kernels (PyTorch SDPA, cuDNN) return NaN at padded positions, and the next
       block's value projection would carry it into real positions (0 * NaN is NaN). Padded queries now
@@ -44,18 +45,9 @@ class MultiHeadAttention(keras.layers.MultiHeadAttention):
 
     Args:
         num_heads: number of attention heads.
-        key_dim: width of each head for queries and keys; must be even with `rotary=True`.
-        rotary: rotate queries and keys by position.
-        rotary_max_wavelength: base of the rotary frequencies.
+        key_dim: width of each head for queries and keys.
         **kwargs: everything `keras.layers.MultiHeadAttention` takes.
     """
-
-    def __init__(self, num_heads: int, key_dim: int, rotary: bool = False, rotary_max_wavelength=10000.0, **kwargs):
-        if rotary and key_dim % 2:
-            raise ValueError(f"Rotary positions need an even `key_dim`. Received: key_dim={key_dim}")
-        super().__init__(num_heads=num_heads, key_dim=key_dim, **kwargs)
-        self.rotary = rotary
-        self.rotary_max_wavelength = rotary_max_wavelength
 
     def call(
         self,
@@ -94,11 +86,31 @@ class MultiHeadAttention(keras.layers.MultiHeadAttention):
     def _compute_attention_mask(self, query, value, query_mask=None, **kwargs):
         return super()._compute_attention_mask(query, value, query_mask=None, **kwargs)
 
+
+@keras.saving.register_keras_serializable(package="kerazoo")
+class RotaryMultiHeadAttention(MultiHeadAttention):
+    """`MultiHeadAttention` that rotates queries and keys by their position before the dot product (RoFormer).
+
+    The only kerazoo attention that overrides `_compute_attention`: Keras then builds the causal mask
+    itself instead of calling its native causal kernel, a cost paid only where rotary positions are used.
+
+    Args:
+        num_heads: number of attention heads.
+        key_dim: width of each head for queries and keys; must be even.
+        rotary_max_wavelength: base of the rotary frequencies.
+        **kwargs: everything `keras.layers.MultiHeadAttention` takes.
+    """
+
+    def __init__(self, num_heads: int, key_dim: int, rotary_max_wavelength=10000.0, **kwargs):
+        if key_dim % 2:
+            raise ValueError(f"Rotary positions need an even `key_dim`. Received: key_dim={key_dim}")
+        super().__init__(num_heads=num_heads, key_dim=key_dim, **kwargs)
+        self.rotary_max_wavelength = rotary_max_wavelength
+
     def _compute_attention(self, query, key, value, *args, **kwargs):
-        if self.rotary:
-            query = apply_rotary(query, self.rotary_max_wavelength)
-            key = apply_rotary(key, self.rotary_max_wavelength)
+        query = apply_rotary(query, self.rotary_max_wavelength)
+        key = apply_rotary(key, self.rotary_max_wavelength)
         return super()._compute_attention(query, key, value, *args, **kwargs)
 
     def get_config(self):
-        return {**super().get_config(), "rotary": self.rotary, "rotary_max_wavelength": self.rotary_max_wavelength}
+        return {**super().get_config(), "rotary_max_wavelength": self.rotary_max_wavelength}

@@ -13,7 +13,7 @@ import weakref
 import keras
 from keras import ops
 
-from kerazoo.layers import MultiHeadAttention, ReversibleEmbedding, apply_rotary
+from kerazoo.layers import MultiHeadAttention, ReversibleEmbedding, RotaryMultiHeadAttention, apply_rotary
 
 _DECODERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -84,7 +84,7 @@ def _attend(attention: MultiHeadAttention, h, t, keys, values):
     query = attention.query_dense(h)  # (batch, 1, heads, head_dim)
     key = attention.key_dense(h)
     value = attention.value_dense(h)
-    if attention.rotary:
+    if isinstance(attention, RotaryMultiHeadAttention):
         query = apply_rotary(query, attention.rotary_max_wavelength, start_index=t)
         key = apply_rotary(key, attention.rotary_max_wavelength, start_index=t)
     start = (0, t, 0, 0)

@@ -6,7 +6,8 @@ from kerazoo import layers
 
 ALL_LAYERS = [
     layers.AttentionPooling(units=3),
-    layers.MultiHeadAttention(2, key_dim=4, rotary=True, rotary_max_wavelength=500.0),
+    layers.MultiHeadAttention(2, key_dim=4),
+    layers.RotaryMultiHeadAttention(2, key_dim=4, rotary_max_wavelength=500.0),
     layers.PositionEmbedding(max_length=9),
     layers.SinusoidalPositionEmbedding(max_wavelength=100.0),
 ]
@@ -50,9 +51,16 @@ def test_rotary_start_index_continues_the_positions():
     np.testing.assert_allclose(_rotate(x[:, 4:], start_index=4), _rotate(x)[:, 4:], atol=1e-5)
 
 
-def test_multi_head_attention_rejects_rotary_with_an_odd_key_dim():
+def test_rotary_attention_rejects_an_odd_key_dim():
     with pytest.raises(ValueError, match="Rotary positions need an even `key_dim`. Received: key_dim=3"):
-        layers.MultiHeadAttention(2, key_dim=3, rotary=True)
+        layers.RotaryMultiHeadAttention(2, key_dim=3)
+
+
+def test_only_rotary_attention_overrides_the_attention_computation():
+    # Keras calls its native causal kernel only when `_compute_attention` is its own.
+    base = keras.layers.MultiHeadAttention._compute_attention
+    assert layers.MultiHeadAttention._compute_attention is base
+    assert layers.RotaryMultiHeadAttention._compute_attention is not base
 
 
 def test_multi_head_attention_masks_padding_on_the_keys_only():
