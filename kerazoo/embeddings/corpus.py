@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
+import contextlib
 import glob
+import gzip
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -144,13 +148,27 @@ def _is_wiki_dump(path) -> bool:
 
 
 def _open_text(path: str):
-    from smart_open import open as smart_open  # gensim's dependency; picks gzip/bz2 from the suffix
+    """The standard library's readers, which raise on damaged or truncated compressed files."""
+    opener = {".gz": gzip.open, ".bz2": bz2.open}.get(Path(path).suffix.lower(), open)
+    return opener(path, "rt", encoding="utf8", errors="replace")
 
-    return smart_open(path, "r", encoding="utf8", errors="replace")
+
+@contextlib.contextmanager
+def _readable(path: str):
+    """Turns a damaged file's low-level error (BadGzipFile, EOFError, zlib.error, ...) into one that names it."""
+    try:
+        yield
+    except (OSError, EOFError, zlib.error) as error:
+        if isinstance(error, FileNotFoundError):
+            raise
+        raise ValueError(
+            f"Corpus file {path!r} cannot be read to the end ({type(error).__name__}: {error}); it is damaged or "
+            "truncated."
+        ) from None
 
 
 def _lines(path: str, tokenize) -> Iterator[list[str]]:
-    with _open_text(path) as lines:
+    with _readable(path), _open_text(path) as lines:
         for line in lines:
             tokens = tokenize(line)
             if tokens:
@@ -159,12 +177,10 @@ def _lines(path: str, tokenize) -> Iterator[list[str]]:
 
 def _wiki_texts(path: str, tokenize) -> Iterator[list[str]]:
     """Articles of a MediaWiki XML dump, markup stripped by gensim's own wiki filter, one process."""
-    import bz2
-
     from gensim.corpora.wikicorpus import extract_pages, filter_wiki
 
     opener = bz2.open if path.endswith(".bz2") else open
-    with opener(path, "rb") as dump:
+    with _readable(path), opener(path, "rb") as dump:
         for _title, text, _page_id in extract_pages(dump):
             if text.lstrip()[:9].lower() == "#redirect":
                 continue

@@ -67,10 +67,20 @@ def _scores(wv, sets: Mapping[str, str | os.PathLike | None], restrict_vocab: in
     scores = {}
     with _quiet_gensim():
         for name, path in sets.items():
-            if name == "analogy":
-                scores[name] = _analogy_scores(wv, os.fspath(path or default_analogies), restrict_vocab)
-            else:
-                scores[name] = _pair_scores(wv, os.fspath(path or default_similarities[name]), restrict_vocab)
+            path = os.fspath(path or (default_analogies if name == "analogy" else default_similarities[name]))
+            if not os.path.isfile(path):
+                raise FileNotFoundError(f"The {name!r} evaluation file does not exist: {path!r}")
+            try:
+                if name == "analogy":
+                    scores[name] = _analogy_scores(wv, path, restrict_vocab)
+                else:
+                    scores[name] = _pair_scores(wv, path, restrict_vocab)
+            except (UnicodeDecodeError, IndexError) as error:
+                raise ValueError(
+                    f"The {name!r} evaluation file {path!r} is not a "
+                    + ("questions-words file" if name == "analogy" else 'tab-separated "word1 word2 score" file')
+                    + f" in UTF-8 ({type(error).__name__}: {error})."
+                ) from None
     return scores
 
 

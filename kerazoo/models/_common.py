@@ -138,7 +138,13 @@ def load_weights(model: keras.Model, path, *, include_top: bool = True, classes:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"`weights` file not found. Received: weights={path!r}")
-    saved = _saved_variable_shapes(path)
+    try:
+        saved = _saved_variable_shapes(path)
+    except (OSError, zipfile.BadZipFile, KeyError) as error:  # h5py and zipfile on damaged files
+        raise ValueError(
+            f"The `weights` file {path!r} cannot be read ({type(error).__name__}: {error}); it is damaged or "
+            "truncated, or not a Keras weights file."
+        ) from None
     if include_top and classes is not None:
         file_classes = _top_classes(saved)
         if file_classes is not None and file_classes != classes:

@@ -117,3 +117,24 @@ def test_compressed_files_in_folders_are_found(tmp_path):
     with gzip.open(tmp_path / "y.txt.gz", "wt") as file:
         file.write("one two\n")
     assert Corpus(tmp_path).files == [str(tmp_path / "x.cor"), str(tmp_path / "y.txt.gz")]
+
+
+def _truncated(compress, tmp_path, name):
+    text = "".join(f"line {i} of a corpus that compresses well enough\n" for i in range(5000)).encode()
+    packed = compress(text)
+    path = tmp_path / name
+    path.write_bytes(packed[: len(packed) // 2])
+    return path
+
+
+@pytest.mark.parametrize(("compress", "name"), [(gzip.compress, "cut.txt.gz"), (bz2.compress, "cut.txt.bz2")])
+def test_a_truncated_compressed_file_is_named_not_read_silently_in_part(compress, name, tmp_path):
+    path = _truncated(compress, tmp_path, name)
+    with pytest.raises(ValueError, match=f"Corpus file '{path}' cannot be read to the end"):
+        list(Corpus(path))
+
+
+def test_a_file_that_is_not_gzip_is_named(tmp_path):
+    (tmp_path / "plain.txt.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError, match="plain.txt.gz' cannot be read to the end \\(BadGzipFile"):
+        list(Corpus(tmp_path / "plain.txt.gz"))

@@ -56,3 +56,16 @@ def test_a_model_in_place_of_its_vectors_is_refused_with_a_hint():
 
     with pytest.raises(TypeError, match="`wv` must be gensim KeyedVectors. Pass model.wv"):
         evaluate(Model())
+
+
+def test_a_missing_evaluation_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="The 'analogy' evaluation file does not exist"):
+        evaluate(KeyedVectors(4), analogies=tmp_path / "none.txt")
+
+
+def test_an_evaluation_file_that_is_not_text_is_named(tmp_path):
+    keyed = KeyedVectors(4)
+    keyed.add_vectors(["a", "b", "c"], np.eye(3, 4, dtype="float32"))
+    (tmp_path / "pairs.tsv").write_bytes(b"\xff\xfe\x00 binary\n")
+    with pytest.raises(ValueError, match="'pairs' evaluation file .* is not a tab-separated"):
+        evaluate(keyed, similarities={"pairs": tmp_path / "pairs.tsv"})

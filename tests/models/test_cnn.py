@@ -127,3 +127,10 @@ def test_an_input_tensor_keeps_the_layers_in_front_of_it():
     pixels = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 1)).astype("float32")
     assert model.inputs[0] is raw
     np.testing.assert_allclose(model.predict(pixels, verbose=0), plain.predict(pixels / 255, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["damaged.weights.h5", "damaged.keras"])
+def test_a_damaged_weights_file_is_named(name, tmp_path):
+    (tmp_path / name).write_bytes(b"garbage")
+    with pytest.raises(ValueError, match=f"The `weights` file '{tmp_path / name}' cannot be read"):
+        models.lenet5(weights=tmp_path / name)
