@@ -243,6 +243,29 @@ def test_any_callback_stops_training_by_setting_stop_training_and_still_sees_the
     assert len(stopped.training_history) == 1 and callback.ended
 
 
+class _StopAfter(CallbackAny2Vec):
+    def __init__(self, epochs: int):
+        self.epochs = epochs
+
+    def on_epoch_end(self, model):
+        model.stop_training = len(model.training_history) >= self.epochs
+
+
+def test_a_model_stopped_after_k_epochs_is_the_uninterrupted_run_after_k_epochs():
+    recorder = _VectorsEachEpoch()
+    train_word2vec(LEE, callbacks=[recorder], **{**SMALL, "epochs": 4})
+    stopped = train_word2vec(LEE, callbacks=[_StopAfter(2)], **{**SMALL, "epochs": 4})
+    np.testing.assert_array_equal(stopped.wv.vectors, recorder.vectors[1])
+    assert [r["epoch"] for r in stopped.training_history] == [1, 2]
+    # What gensim's own end of training does, done for the stopped model too: norms fresh, one train call.
+    np.testing.assert_allclose(
+        stopped.wv.get_vector("government", norm=True),
+        stopped.wv["government"] / np.linalg.norm(stopped.wv["government"]),
+        rtol=1e-6,
+    )
+    assert stopped.train_count == 1
+
+
 def test_a_monitor_that_is_not_in_the_history_is_named():
     with pytest.raises(ValueError, match="`monitor`='accuracy'.*allowed: 'loss', 'analogy'"):
         train_word2vec(LEE, callbacks=[EarlyStopping("accuracy")], **SMALL)
