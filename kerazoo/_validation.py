@@ -31,6 +31,13 @@ def require_non_negative_int(**values) -> None:
             raise ValueError(f"`{name}` must be an integer >= 0. Received: {name}={value!r}")
 
 
+def require_fraction(**values) -> None:
+    """Numbers strictly between 0 and 1, such as the share of a dataset held out."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+            raise ValueError(f"`{name}` must be a number in (0, 1). Received: {name}={value!r}")
+
+
 def require_bool(**values) -> None:
     for name, value in values.items():
         if not isinstance(value, bool):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kerazoo._validation import require_fraction
+
 
 def load_digits(*, image_size: tuple[int, int] = (8, 8), test_fraction: float = 0.2, seed: int = 0):
     """scikit-learn's 1,797 8x8 handwritten digits as `(height, width, 1)` float32 images in [0, 1].
@@ -17,8 +19,7 @@ def load_digits(*, image_size: tuple[int, int] = (8, 8), test_fraction: float = 
     Returns:
         `(x_train, y_train), (x_test, y_test)` NumPy arrays; labels are int32 in 0..9.
     """
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction}")
+    require_fraction(test_fraction=test_fraction)
     from sklearn.datasets import load_digits as sklearn_digits
     from sklearn.model_selection import train_test_split
 
@@ -41,8 +42,7 @@ def load_polarity(*, test_fraction: float = 0.2, seed: int = 0):
         `(texts_train, y_train), (texts_test, y_test), class_names`: texts as NumPy arrays of str, labels
         int32 (0 = "neg", 1 = "pos"), split stratified by class.
     """
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"`test_fraction` must be in (0, 1). Received: test_fraction={test_fraction}")
+    require_fraction(test_fraction=test_fraction)
     from gensim.test.utils import datapath
     from sklearn.model_selection import train_test_split
 
@@ -112,10 +112,7 @@ def load_language_modeling(
     Returns:
         `(x_train, y_train), (x_val, y_val), vocabulary` with int32 arrays and the vocabulary list.
     """
-    if not 0.0 < validation_fraction < 1.0:
-        raise ValueError(
-            f"`validation_fraction` must be in (0, 1). Received: validation_fraction={validation_fraction}"
-        )
+    require_fraction(validation_fraction=validation_fraction)
     words = corpus_words(corpus)
     split = int(len(words) * (1 - validation_fraction))
     vocabulary = word_vocabulary(words[:split], max_vocab)

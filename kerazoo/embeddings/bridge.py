@@ -98,7 +98,7 @@ def text_vectorization_and_embedding(
 
     from kerazoo.layers.text import standardize_words, standardize_words_keep_case
 
-    if max_tokens is not None and max_tokens < 3:
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 3):
         raise ValueError(f"`max_tokens` must be at least 3 (padding, [UNK] and one word). Received: {max_tokens}")
     words = list(wv.index_to_key[: max_tokens - 2 if max_tokens else None])
     vectorizer = keras.layers.TextVectorization(

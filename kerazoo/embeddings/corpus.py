@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from kerazoo._validation import require_bool, require_positive_int
 from kerazoo.layers.text import words
 
 # gensim drops every token of a text past this many (gensim#2880); longer texts are split instead.
@@ -45,6 +46,8 @@ class Corpus:
     """
 
     def __init__(self, sources, *, lowercase: bool = True, strip_punctuation: bool = True, min_token_length: int = 1):
+        require_bool(lowercase=lowercase, strip_punctuation=strip_punctuation)
+        require_positive_int(min_token_length=min_token_length)
         if isinstance(sources, (str, os.PathLike)) or _is_token_lists(sources):
             sources = [sources]
         sources = list(sources)

@@ -12,9 +12,10 @@ def test_digits_are_split_into_normalised_single_channel_images():
     assert set(np.unique(y)) == set(range(10))
 
 
-def test_digits_reject_a_test_fraction_outside_zero_one():
-    with pytest.raises(ValueError, match="`test_fraction` must be in"):
-        load_digits(test_fraction=1.0)
+@pytest.mark.parametrize("fraction", [1.0, 0, "0.2", float("nan")])
+def test_digits_reject_a_test_fraction_outside_zero_one(fraction):
+    with pytest.raises(ValueError, match=r"`test_fraction` must be a number in \(0, 1\)"):
+        load_digits(test_fraction=fraction)
 
 
 def test_lee_windows_are_next_word_targets():

@@ -138,3 +138,15 @@ def test_a_file_that_is_not_gzip_is_named(tmp_path):
     (tmp_path / "plain.txt.gz").write_bytes(b"not gzip at all")
     with pytest.raises(ValueError, match="plain.txt.gz' cannot be read to the end \\(BadGzipFile"):
         list(Corpus(tmp_path / "plain.txt.gz"))
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"lowercase": "no"}, TypeError, "`lowercase` must be True or False"),
+        ({"min_token_length": 0}, ValueError, "`min_token_length` must be a positive integer"),
+    ],
+)
+def test_corpus_options_are_checked(options, error, message):
+    with pytest.raises(error, match=message):
+        Corpus(datapath("lee_background.cor"), **options)
