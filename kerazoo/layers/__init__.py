@@ -4,7 +4,6 @@ under the package "kerazoo"."""
 from kerazoo.layers.attention_pooling import AttentionPooling
 from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiHeadAttention, apply_rotary
 from kerazoo.layers.position_embedding import PositionEmbedding
-from kerazoo.layers.reversible_embedding import ReversibleEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
 from kerazoo.layers.text import standardize_words, standardize_words_keep_case, words
 
@@ -12,7 +11,6 @@ __all__ = [
     "AttentionPooling",
     "MultiHeadAttention",
     "PositionEmbedding",
-    "ReversibleEmbedding",
     "RotaryMultiHeadAttention",
     "SinusoidalPositionEmbedding",
     "apply_rotary",

@@ -13,7 +13,7 @@ import weakref
 import keras
 from keras import ops
 
-from kerazoo.layers import MultiHeadAttention, ReversibleEmbedding, RotaryMultiHeadAttention, apply_rotary
+from kerazoo.layers import MultiHeadAttention, RotaryMultiHeadAttention, apply_rotary
 
 _DECODERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -42,7 +42,7 @@ class CachedGPT:
         while _has_layer(model, f"block{index}_self_attention"):
             self.blocks.append(f"block{index}")
             index += 1
-        if not self.blocks or not isinstance(model.get_layer("token_embedding"), ReversibleEmbedding):
+        if not self.blocks or not isinstance(model.get_layer("token_embedding"), keras.layers.ReversibleEmbedding):
             raise ValueError(f"The key/value cache needs a model built by kerazoo.models.gpt. Received: {model.name}")
         self.position = model.get_layer("position_embedding") if _has_layer(model, "position_embedding") else None
         self.logits = model.get_layer("logits") if _has_layer(model, "logits") else None

@@ -15,7 +15,6 @@ from kerazoo import blocks
 from kerazoo._validation import require_choice
 from kerazoo.blocks.embedding import POSITIONS, position_embedding
 from kerazoo.blocks.transformer import LAYER_NORM_EPSILON
-from kerazoo.layers import ReversibleEmbedding
 from kerazoo.models._common import (
     check_sequence_sizes,
     classifier,
@@ -226,7 +225,7 @@ def gpt(
     _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
     tokens = token_input()
-    token_embedding = ReversibleEmbedding(vocab_size, dim, mask_zero=True, name="token_embedding")
+    token_embedding = layers.ReversibleEmbedding(vocab_size, dim, mask_zero=True, name="token_embedding")
     x = token_embedding(tokens)
     position_layer = position_embedding(position, max_length, name="position_embedding")
     if position_layer:
@@ -244,7 +243,8 @@ def gpt(
         )
     x = _final_norm(x, True, "final_norm")
     if tie_embeddings:
-        logits = token_embedding(x, reverse=True)
+        # The reverse projection runs in the compute dtype; logits come out float32, as from the untied head.
+        logits = layers.Activation("linear", dtype="float32", name="tied_logits")(token_embedding(x, reverse=True))
     else:
         logits = layers.Dense(vocab_size, use_bias=False, dtype="float32", name="logits")(x)
     model = keras.Model(tokens, logits, name=name)

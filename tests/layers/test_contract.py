@@ -27,7 +27,6 @@ CASES = {
         0,
         0,
     ),
-    "ReversibleEmbedding": (lambda: layers.ReversibleEmbedding(11, 8), [(5,)], "int32", 1, 0),
 }
 
 
@@ -37,10 +36,7 @@ def test_every_layer_the_package_exports_has_a_contract_case():
 
 
 def _inputs(shapes, dtype):
-    rng = np.random.default_rng(0)
-    if dtype == "int32":
-        return [rng.integers(1, 11, (BATCH, *shape)).astype("int32") for shape in shapes]
-    return [rng.standard_normal((BATCH, *shape)).astype("float32") for shape in shapes]
+    return [np.random.default_rng(0).standard_normal((BATCH, *shape)).astype(dtype) for shape in shapes]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
