@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,6 +75,16 @@ class Distribution:
                 f"equal share. Received: batch_size={batch_size}, num_replicas={self.num_replicas} ({self.kind}). "
                 f"Use {low or self.num_replicas} or {low + self.num_replicas}, or global_batch_size(per_replica)."
             )
+
+    def variable_scope(self):
+        """Where variables must be created to be mirrored or sharded (the strategy's or the distribution's
+        scope); a null context on one device. Use it for variables made after `scope()` has exited, such
+        as an optimizer built to restore a checkpoint."""
+        if self.strategy is not None:
+            return self.strategy.scope()
+        if self.distribution is not None:
+            return self.distribution.scope()
+        return contextlib.nullcontext()
 
     def compile_kwargs(self, **kwargs) -> dict:
         """`kwargs` for `model.compile`, less what this setup cannot run, each removal logged with its cause."""

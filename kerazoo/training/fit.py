@@ -164,7 +164,8 @@ def fit(
     initial_epoch = 0
     if checkpoint_dir is not None:
         checkpoint = ResumableCheckpoint(checkpoint_dir, is_writer=distribution.is_chief)
-        initial_epoch = checkpoint.restore(model)
+        with distribution.variable_scope():  # the optimizer's variables, built to restore them, too
+            initial_epoch = checkpoint.restore(model)
         if initial_epoch:
             logger.warning("Resuming from %s after epoch %d.", checkpoint_dir, initial_epoch)
     callbacks = [*callbacks, *([checkpoint] if checkpoint else [])]

@@ -33,6 +33,19 @@ def test_mirrored_over_two_logical_cpus_trains_to_the_single_device_weights(one_
     assert job.report()["history"]["val_loss"] == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.parametrize(("backend", "kind"), [("tensorflow", "mirrored"), ("jax", "auto")])
+def test_a_finished_run_over_two_devices_starts_again_from_its_checkpoint(backend, kind, tmp_path):
+    # Restoring builds Adam's moments, which must be made inside the strategy or the distribution.
+    if backend == "jax":
+        pytest.importorskip("jax")
+    options = ("--checkpoint", str(tmp_path / "checkpoint"), "--epochs", "1", "--optimizer", "adam")
+    first = run_job(kind, tmp_path / "first", backend=backend, devices=2, options=options)
+    assert first.returncode == 0, first.output
+    again = run_job(kind, tmp_path / "again", backend=backend, devices=2, options=options)
+    assert again.returncode == 0, again.output
+    assert max_difference(again.weights(), first.weights()) == 0.0
+
+
 def test_jax_auto_over_two_devices_is_data_parallel_and_trains_to_the_single_device_weights(one_device, tmp_path):
     pytest.importorskip("jax")
     job = run_job("auto", tmp_path, backend="jax", devices=2)

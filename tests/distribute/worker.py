@@ -1,6 +1,7 @@
 """One training process for the distribution tests, run in its own interpreter (alone or under the launcher).
 
 python worker.py KIND OUTPUT [--checkpoint DIR] [--kill-at EPOCH:STEP] [--logical-cpus N] [--precision P]
+                 [--epochs N] [--optimizer sgd|adam]
 
 Trains the zoo's `simple_cnn` (no dropout or batch norm, so replicas must agree exactly) through
 `distribute.scope(KIND)` and `training.fit`, then writes `OUTPUT/process{i}.npz` (final weights) and
@@ -26,6 +27,7 @@ parser.add_argument("--kill-at")
 parser.add_argument("--logical-cpus", type=int, default=1)
 parser.add_argument("--precision")
 parser.add_argument("--epochs", type=int, default=3)
+parser.add_argument("--optimizer", default="sgd", choices=("sgd", "adam"))
 args = parser.parse_args()
 
 if args.logical_cpus > 1:  # before TensorFlow fixes its devices, as Keras's own distribute tests do
@@ -66,7 +68,9 @@ with distribute.scope(args.kind, precision=args.precision) as dist:
     model = models.build("simple_cnn", input_shape=(18, 18, 1), classes=2)
     model.compile(
         **dist.compile_kwargs(
-            optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+            optimizer=keras.optimizers.SGD(0.05) if args.optimizer == "sgd" else keras.optimizers.Adam(1e-3),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
         )
     )
 
