@@ -24,7 +24,8 @@ def generate(
     """Extends token sequences with `model`'s predictions, one token at a time.
 
     Works for `gpt` (pass the prompt ids) and both seq2seq models (pass {"source": ids, "target": prefix},
-    the prefix starting with the start token). Prompts may have different lengths, right-padded with 0.
+    the prefix starting with the start token). Prompts may have different lengths, right-padded with 0,
+    except for a `gpt` built with `mask_zero=False`, where 0 is a token and prompts must be whole.
     Shapes are static, so each path compiles once and runs under XLA: for `gpt`, one position per step
     with a key/value cache; otherwise the model's predict function on one fixed-size buffer, a full
     forward pass per new token.
@@ -58,7 +59,9 @@ def generate(
     prompt = inputs[key]
     if prompt.ndim != 2:
         raise ValueError(f"The prompt must be a (batch, length) array of ids. Received shape {prompt.shape}")
-    lengths = (prompt != 0).sum(axis=1)
+    padded = _pads_with_zero(model)
+    # Right-padded prompts end at their last non-zero id; without padding every row is whole.
+    lengths = (prompt != 0).sum(axis=1) if padded else np.full(len(prompt), prompt.shape[1])
     if np.any(lengths == 0):
         raise ValueError("Every prompt needs at least one token (a start token for seq2seq models).")
     total = prompt.shape[1] + max_new_tokens
@@ -73,13 +76,13 @@ def generate(
     if use_cache:
         if not is_gpt(model):
             raise ValueError(f"`use_cache=True` works for models built by kerazoo.models.gpt. Received: {model.name}")
-        return _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k, rngs, end_token)
+        return _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k, rngs, end_token, padded)
     rows = np.arange(len(buffer))
     finished = np.zeros(len(buffer), dtype=bool)
     for _ in range(max_new_tokens):
         inputs[key] = buffer
         logits = np.asarray(model.predict_on_batch(inputs if len(inputs) > 1 else buffer), dtype="float64")
-        next_tokens = _choose(logits[rows, lengths - 1], temperature, top_k, rngs)
+        next_tokens = _choose(logits[rows, lengths - 1], temperature, top_k, rngs, padded)
         active = ~finished & (lengths < total)
         buffer[rows[active], lengths[active]] = next_tokens[active]
         lengths = lengths + active
@@ -90,7 +93,7 @@ def generate(
     return buffer
 
 
-def _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k, rngs, end_token):
+def _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k, rngs, end_token, padded):
     """The key/value-cache path: every position once, prompts teacher-forced, rows grown from their ends."""
     cached = cached_decoder(model, buffer.shape[1])
     caches = cached.empty_caches(len(buffer))
@@ -104,7 +107,11 @@ def _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k,
         growing = (t + 1 >= lengths) & (t + 1 < lengths + max_new_tokens) & ~finished
         if growing.any():
             next_tokens = _choose(
-                np.asarray(logits, dtype="float64")[growing], temperature, top_k, [rngs[r] for r in rows[growing]]
+                np.asarray(logits, dtype="float64")[growing],
+                temperature,
+                top_k,
+                [rngs[r] for r in rows[growing]],
+                padded,
             )
             buffer[rows[growing], t + 1] = next_tokens
             if end_token is not None:
@@ -149,13 +156,21 @@ def _require_fits(model, total: int) -> None:
             )
 
 
-def _choose(logits: np.ndarray, temperature: float, top_k: int | None, rngs) -> np.ndarray:
+def _pads_with_zero(model) -> bool:
+    """Whether id 0 is padding: true for every kerazoo model unless built with `mask_zero=False` (GPT-2's
+    vocabulary uses id 0 for a real token)."""
+    embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
+    return not embeddings or any(layer.mask_zero for layer in embeddings)
+
+
+def _choose(logits: np.ndarray, temperature: float, top_k: int | None, rngs, padded: bool = True) -> np.ndarray:
     """The next token of each row: argmax, or a sample from row i's own generator `rngs[i]`.
 
-    Id 0 is padding in every kerazoo model, so it is never produced.
+    Where id 0 is padding it is never produced.
     """
     logits = logits.copy()
-    logits[:, 0] = -np.inf
+    if padded:
+        logits[:, 0] = -np.inf
     if temperature == 0:
         return logits.argmax(axis=-1)
     logits = logits / temperature

@@ -15,6 +15,7 @@ from kerazoo import blocks
 from kerazoo._validation import require_choice
 from kerazoo.blocks.embedding import POSITIONS, position_embedding
 from kerazoo.blocks.transformer import LAYER_NORM_EPSILON
+from kerazoo.layers import gelu_tanh
 from kerazoo.models._common import (
     check_sequence_sizes,
     classifier,
@@ -211,6 +212,8 @@ def gpt(
     dropout: float = 0.1,
     position: str = "learned",
     rotary: bool = False,
+    activation=gelu_tanh,
+    mask_zero: bool = True,
     tie_embeddings: bool = True,
     embedding_matrix=None,
     trainable_embeddings: bool = True,
@@ -220,12 +223,15 @@ def gpt(
 
     Output `(batch, seq, vocab_size)` float32 logits, where step t predicts token t + 1. With
     `tie_embeddings` the output projection is the transposed token table. `rotary=True` with
-    `position="none"` gives rotary positions instead of a position table.
+    `position="none"` gives rotary positions instead of a position table. `activation` is the feed-forward
+    activation, GPT-2's tanh-approximate GELU by default (Keras's "gelu" is the exact form). `mask_zero=False`
+    makes id 0 a real token (GPT-2's vocabulary uses it): nothing is masked, and prompts given to
+    `generate` must then be whole, with no padding.
     """
     _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
     tokens = token_input()
-    token_embedding = layers.ReversibleEmbedding(vocab_size, dim, mask_zero=True, name="token_embedding")
+    token_embedding = layers.ReversibleEmbedding(vocab_size, dim, mask_zero=mask_zero, name="token_embedding")
     x = token_embedding(tokens)
     position_layer = position_embedding(position, max_length, name="position_embedding")
     if position_layer:
@@ -238,6 +244,7 @@ def gpt(
             ffn_dim=ffn_dim,
             dropout=dropout,
             norm_first=True,
+            activation=activation,
             rotary=rotary,
             name=f"block{index}",
         )

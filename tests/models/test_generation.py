@@ -142,3 +142,21 @@ def test_the_compiled_cached_decoder_is_reused_across_calls(gpt):
     models.generate(gpt, np.array([[3, 4]]), max_new_tokens=3)
     assert cached_decoder(gpt, 5) is cached_decoder(gpt, 5)
     assert cached_decoder(gpt, 6) is not cached_decoder(gpt, 5)
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_a_gpt_without_padding_treats_id_0_as_a_token(use_cache):
+    model = models.gpt(**{**TINY_GPT, "mask_zero": False})
+    prompt = np.array([[0, 0, 3]])
+    out = models.generate(model, prompt, 3, use_cache=use_cache)
+    np.testing.assert_array_equal(out[:, :3], prompt)  # the leading zeros are prompt tokens, kept in place
+    logits = np.asarray(model.predict_on_batch(out[:, :3]))
+    assert out[0, 3] == logits[0, 2].argmax()  # id 0 may be chosen too
+
+
+def test_cached_and_uncached_generation_agree_for_a_gpt_without_padding():
+    model = models.gpt(**{**TINY_GPT, "mask_zero": False})
+    prompt = np.array([[5, 0, 7], [1, 2, 3]])
+    np.testing.assert_array_equal(
+        models.generate(model, prompt, 4, use_cache=True), models.generate(model, prompt, 4, use_cache=False)
+    )

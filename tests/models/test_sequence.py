@@ -87,3 +87,14 @@ def test_an_embedding_matrix_with_nan_is_refused():
     matrix = np.full((50, 8), np.nan, "float32")
     with pytest.raises(ValueError, match="`embedding_matrix` holds NaN or infinite values"):
         models.lstm_classifier(**{**models.info("lstm_classifier").small_config, "embedding_matrix": matrix})
+
+
+def test_gpt_feed_forward_uses_gpt2s_tanh_gelu_by_default_and_exact_gelu_when_asked():
+    x = np.linspace(-3, 3, 7, dtype="float32")[None, :]
+    tanh_gelu = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+    for activation, expected in ((None, tanh_gelu), ("gelu", keras.ops.convert_to_numpy(keras.activations.gelu(x)))):
+        options = {} if activation is None else {"activation": activation}
+        model = models.gpt(**models.info("gpt").small_config, **options)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(model.get_layer("block1_ffn_inner").activation(x)), expected, atol=1e-6
+        )

@@ -41,3 +41,20 @@ def test_every_registered_model_passes_the_model_checks(name):
     # The gate raises on any failed check; these say that each applicable check actually ran.
     assert (result.padding_error is not None) == any(spec.padded for spec in specs)
     assert set(result.mixed_errors) == set(policies)
+
+
+# Options the defaults do not exercise go through the same gate.
+OPTION_VARIANTS = {
+    "gpt without padding (GPT-2's id 0 is a token)": ("gpt", {"mask_zero": False}),
+    "gpt with exact GELU": ("gpt", {"activation": "gelu"}),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(OPTION_VARIANTS))
+def test_model_options_pass_the_model_checks(variant):
+    name, options = OPTION_VARIANTS[variant]
+    config = {**models.info(name).small_config, **options}
+    padded = options.get("mask_zero", True)
+    spec = Spec((SEQUENCE_LENGTH,), "int32", vocab_size=config["vocab_size"], padded=padded, name="tokens")
+    result = check_model(lambda: models.build(name, **config), spec, policies=attention_policies())
+    assert (result.padding_error is not None) == padded
