@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from keras import layers
 
-from kerazoo._validation import boolean_flags, require_activation, require_positive_int, require_rank, unique_name
+from kerazoo._validation import (
+    boolean_flags,
+    require_activation,
+    require_choice,
+    require_positive_int,
+    require_rank,
+    unique_name,
+)
+
+RESNET_VARIANTS = ("v1.5", "v1")
 
 # PyTorch's default, shared by the reference ResNets; Keras's 1e-3 would shift pretrained statistics.
 BATCH_NORM_EPSILON = 1e-5
@@ -15,7 +24,11 @@ def _require_image(x) -> None:
 
 
 def conv_bn_act(x, filters: int, kernel_size: int = 3, *, strides: int = 1, activation="relu", name=None):
-    """Convolution (no bias, 'same' padding), batch normalization, then an activation.
+    """Convolution (no bias), batch normalization, then an activation.
+
+    The output has `ceil(size / strides)` rows and columns, as with 'same' padding. A strided convolution
+    pads symmetrically first (`ZeroPadding2D`, then 'valid'), as keras.applications, keras-hub and
+    torchvision do; 'same' would pad 0 before and 1 after on even sizes, and shift every later feature map.
 
     Args:
         x: 4-D image tensor, channels last.
@@ -32,11 +45,15 @@ def conv_bn_act(x, filters: int, kernel_size: int = 3, *, strides: int = 1, acti
     require_positive_int(filters=filters, kernel_size=kernel_size, strides=strides)
     require_activation("activation", activation)
     name = name or unique_name("conv_bn_act")
+    padding = "same"
+    if strides > 1 and kernel_size > 1:
+        x = layers.ZeroPadding2D((kernel_size - 1) // 2, name=f"{name}_pad")(x)
+        padding = "valid"
     x = layers.Conv2D(
         filters,
         kernel_size,
         strides=strides,
-        padding="same",
+        padding=padding,
         use_bias=False,  # BatchNormalization's offset makes a bias redundant
         kernel_initializer="he_normal",
         name=f"{name}_conv",
@@ -75,18 +92,27 @@ _squeeze_excite = squeeze_excite
 
 @boolean_flags
 def residual_block(
-    x, filters: int, *, strides: int = 1, bottleneck: bool = False, squeeze_excite: bool = False, name=None
+    x,
+    filters: int,
+    *,
+    strides: int = 1,
+    bottleneck: bool = False,
+    variant: str = "v1.5",
+    squeeze_excite: bool = False,
+    name=None,
 ):
     """He et al. (2016) residual unit: conv-BN-ReLU stack plus an identity or projection shortcut.
 
-    The bottleneck form strides its 3x3 convolution, as torchvision and most current ResNets do
-    ("ResNet v1.5"); the parameter count is that of the paper.
+    A strided bottleneck unit strides its 3x3 convolution in `variant="v1.5"` (torchvision, timm,
+    keras-hub; about half a point more ImageNet accuracy) and its first 1x1 convolution in `"v1"` (the
+    paper's Caffe models, keras.applications). Both have the paper's parameter count.
 
     Args:
         x: 4-D image tensor, channels last.
         filters: width of the 3x3 convolutions; a bottleneck unit outputs `4 * filters` channels.
         strides: stride of the unit; 2 halves the spatial size.
         bottleneck: use the 1x1-3x3-1x1 form (ResNet-50 and deeper).
+        variant: "v1.5" or "v1", where a strided bottleneck unit strides (see above).
         squeeze_excite: rescale the residual branch's channels with a squeeze-and-excitation gate.
         name: prefix for every layer the block creates.
 
@@ -95,14 +121,16 @@ def residual_block(
     """
     _require_image(x)
     require_positive_int(filters=filters, strides=strides)
+    require_choice("variant", variant, RESNET_VARIANTS)
     name = name or unique_name("residual")
     out_channels = 4 * filters if bottleneck else filters
     shortcut = x
     if strides != 1 or x.shape[-1] != out_channels:
         shortcut = conv_bn_act(x, out_channels, 1, strides=strides, activation=None, name=f"{name}_proj")
     if bottleneck:
-        y = conv_bn_act(x, filters, 1, name=f"{name}_1")
-        y = conv_bn_act(y, filters, 3, strides=strides, name=f"{name}_2")
+        stride_1x1, stride_3x3 = (strides, 1) if variant == "v1" else (1, strides)
+        y = conv_bn_act(x, filters, 1, strides=stride_1x1, name=f"{name}_1")
+        y = conv_bn_act(y, filters, 3, strides=stride_3x3, name=f"{name}_2")
         y = conv_bn_act(y, out_channels, 1, activation=None, name=f"{name}_3")
     else:
         y = conv_bn_act(x, filters, 3, strides=strides, name=f"{name}_1")

@@ -169,8 +169,6 @@ def load_weights(model: keras.Model, path, *, include_top: bool = True, classes:
 
 def _saved_variable_shapes(path: str) -> dict[str, list[tuple]]:
     """{layer group: [variable shapes]} read from a `.weights.h5` file or the weights inside a `.keras`."""
-    import h5py
-
     if path.endswith(".keras"):
         with zipfile.ZipFile(path) as archive:
             source = io.BytesIO(archive.read("model.weights.h5"))
@@ -178,6 +176,13 @@ def _saved_variable_shapes(path: str) -> dict[str, list[tuple]]:
         source = path
     else:
         raise ValueError(f"`weights` must be a '.weights.h5' or '.keras' file. Received: weights={path!r}")
+    return h5_variable_shapes(source)
+
+
+def h5_variable_shapes(source) -> dict[str, list[tuple]]:
+    """{group: [variable shapes]} of every array in an HDF5 weights file (Keras 3 or legacy `.h5` layout)."""
+    import h5py
+
     shapes: dict[str, list[tuple]] = {}
     with h5py.File(source, "r") as file:
 

@@ -117,13 +117,18 @@ def _resnet(
     weights=None,
     return_features: bool = False,
     width: int = 64,
+    variant: str = "v1.5",
     name: str = "resnet",
 ):
     """ResNet v1 (post-activation, no conv bias): a 7x7/2 stem, a 3x3/2 max pool, then `stages` of units.
 
     Stage i (conv2 ... conv5 in the paper's table) has `stages[i]` units of width `width * 2**i` (64 in
     the paper); its first unit strides by 2, except in conv2 which follows the max pool. Features are
-    named after the stages.
+    named after the stages. Strided convolutions and the max pool pad symmetrically, as every reference
+    implementation does. `variant` places a bottleneck unit's stride: "v1.5" (the default) on its 3x3
+    convolution, as torchvision, timm and keras-hub, whose checkpoints are the ones in use today; "v1" on
+    its first 1x1, as the paper's Caffe models and keras.applications. Basic units (ResNet-18/34) are the
+    same in both.
     """
     check_image_head(
         include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
@@ -133,13 +138,16 @@ def _resnet(
     # As keras.applications: below 32x32 the last stages would see 1x1 maps.
     _require_min_size(image, MIN_RESNET_SIZE, name)
     x = blocks.conv_bn_act(image, width, 7, strides=2, name="conv1")
-    x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)  # after a ReLU, zeros never win the max
+    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     features = {"conv1": x}
     for stage, units in enumerate(stages):
         for unit in range(units):
             strides = 2 if unit == 0 and stage > 0 else 1
             name_prefix = f"conv{stage + 2}_block{unit + 1}"
-            x = blocks.residual_block(x, width * 2**stage, strides=strides, bottleneck=bottleneck, name=name_prefix)
+            x = blocks.residual_block(
+                x, width * 2**stage, strides=strides, bottleneck=bottleneck, variant=variant, name=name_prefix
+            )
         features[f"conv{stage + 2}"] = x
     return image_model(
         image,
@@ -160,7 +168,8 @@ _RESNET = dict(
     task="image-classification",
     inputs=image_input_spec((224, 224, 3)),
     outputs="probabilities",
-    paper="He et al. 2016, Deep residual learning for image recognition",
+    paper="He et al. 2016, Deep residual learning for image recognition; v1.5 by default (variant='v1' for "
+    "keras.applications' layout)",
     small_config=_TINY_RESNET,
     arguments_of=_resnet,
 )

@@ -134,3 +134,20 @@ def test_a_damaged_weights_file_is_named(name, tmp_path):
     (tmp_path / name).write_bytes(b"garbage")
     with pytest.raises(ValueError, match=f"The `weights` file '{tmp_path / name}' cannot be read"):
         models.lenet5(weights=tmp_path / name)
+
+
+@pytest.mark.parametrize(("variant", "strided"), [("v1", "conv3_block1_1_conv"), ("v1.5", "conv3_block1_2_conv")])
+def test_the_variant_places_a_bottleneck_units_stride(variant, strided):
+    model = models.resnet50(variant=variant, input_shape=(64, 64, 3), classes=3, width=4)
+    strides = {name: model.get_layer(name).strides for name in ("conv3_block1_1_conv", "conv3_block1_2_conv")}
+    assert strides[strided] == (2, 2) and sum(s == (1, 1) for s in strides.values()) == 1
+
+
+def test_both_variants_have_the_papers_parameter_count():
+    counts = {v: models.resnet50(variant=v).count_params() for v in ("v1", "v1.5")}
+    assert counts == {"v1": 25_610_152, "v1.5": 25_610_152}
+
+
+def test_an_unknown_variant_is_refused():
+    with pytest.raises(ValueError, match="`variant` must be one of 'v1.5', 'v1'. Received: variant='v2'"):
+        models.resnet18(variant="v2", input_shape=(32, 32, 3))
