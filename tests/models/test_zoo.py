@@ -50,6 +50,7 @@ OPTION_VARIANTS = {
 }
 
 
+@pytest.mark.slow  # a minute each; the defaults' gate above stays in the default suite
 @pytest.mark.parametrize("variant", sorted(OPTION_VARIANTS))
 def test_model_options_pass_the_model_checks(variant):
     name, options = OPTION_VARIANTS[variant]
