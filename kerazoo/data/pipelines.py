@@ -192,7 +192,7 @@ def resolve_source(name: str, task: str) -> str:
 def _batched(name, task, splits, *, batch_size, seed, drop_remainder) -> TaskData:
     import tensorflow as tf
 
-    sizes = {split: count_examples(dataset) for split, dataset in splits.datasets.items()}
+    sizes = {split: cardinality(dataset) for split, dataset in splits.datasets.items()}
     if batch_size > sizes["train"]:
         raise ValueError(
             f"`batch_size` ({batch_size}) is larger than the training set of {name!r} ({sizes['train']} examples)."
@@ -220,7 +220,8 @@ def _batched(name, task, splits, *, batch_size, seed, drop_remainder) -> TaskDat
     )
 
 
-def count_examples(dataset) -> int:
+def cardinality(dataset) -> int:
+    """The number of elements (examples, or batches once batched); counted where tf.data does not know it."""
     size = int(dataset.cardinality())
     if size >= 0:
         return size

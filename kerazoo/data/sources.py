@@ -22,7 +22,7 @@ from kerazoo.data.pipelines import (
     HELD_OUT_FRACTION,
     SEQUENCE_LENGTH,
     TFDS_PREFIX,
-    count_examples,
+    cardinality,
     resolve_source,
 )
 
@@ -151,13 +151,12 @@ def _vectorizer(options, length: int, train_texts):
     from kerazoo.layers.text import standardize_words
 
     if options.embeddings is not None:
-        from kerazoo.embeddings.bridge import embedding_matrix, text_vectorization_and_embedding
+        from kerazoo.embeddings.bridge import text_vectorization_and_embedding
 
-        vectors = _word_vectors(options.embeddings)
-        vectorize, _ = text_vectorization_and_embedding(
-            vectors, max_tokens=options.vocab_size, output_sequence_length=length
+        vectorize, embedding = text_vectorization_and_embedding(
+            _word_vectors(options.embeddings), max_tokens=options.vocab_size, output_sequence_length=length
         )
-        return vectorize, embedding_matrix(vectors, vectorize.get_vocabulary())
+        return vectorize, keras.ops.convert_to_numpy(embedding.embeddings)
     vectorize = keras.layers.TextVectorization(
         max_tokens=options.vocab_size, output_sequence_length=length, standardize=standardize_words
     )
@@ -173,7 +172,7 @@ def _word_vectors(path):
 
 
 def _language_modeling(name: str, source: str, options) -> Splits:
-    from kerazoo.embeddings.bridge import OOV, PADDING, embedding_matrix
+    from kerazoo.embeddings.bridge import embedding_matrix, vectors_vocabulary
 
     length = options.sequence_length or SEQUENCE_LENGTH
     words = offline.corpus_words(name)
@@ -183,7 +182,7 @@ def _language_modeling(name: str, source: str, options) -> Splits:
     matrix = None
     if options.embeddings is not None:
         vectors = _word_vectors(options.embeddings)
-        vocabulary = [PADDING, OOV, *vectors.index_to_key[: options.vocab_size - 2]]
+        vocabulary = vectors_vocabulary(vectors, options.vocab_size)
         matrix = embedding_matrix(vectors, vocabulary)
     else:
         vocabulary = offline.word_vocabulary(parts["train"], options.vocab_size - 2)
@@ -237,7 +236,7 @@ def _folder_splits(read_folder, root: Path, seed: int):
     else:
         train, held_out = read_folder(root, validation_split=2 * HELD_OUT_FRACTION, subset="both", seed=seed)
         # The held-out split is not reshuffled, so its halves stay apart.
-        half = max(1, int(held_out.cardinality()) // 2)
+        half = max(1, cardinality(held_out) // 2)
         validation, test = held_out.take(half), held_out.skip(half)
     return {"train": train, "validation": validation, "test": test}, train.class_names
 
@@ -292,5 +291,5 @@ def _tfds(name: str, options):
         ) from None
     if info.supervised_keys is None:
         raise ValueError(f"{name} has no (input, label) pairs (supervised_keys) to classify.")
-    held = max(1, count_examples(train) // 10)
+    held = max(1, cardinality(train) // 10)
     return {"train": train.skip(held), "validation": train.take(held), "test": test}, info, info.supervised_keys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +32,15 @@ def embedding_matrix(wv, vocabulary: Sequence[str]) -> np.ndarray:
     return matrix
 
 
+def vectors_vocabulary(wv, max_tokens: int | None = None) -> list[str]:
+    """ "" (padding, id 0), "[UNK]" (id 1), then the vectors' words, most frequent first: the layout of a
+    Keras `TextVectorization` vocabulary; `max_tokens` counts the two special tokens too."""
+    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 3):
+        raise ValueError(f"`max_tokens` must be at least 3 (padding, [UNK] and one word). Received: {max_tokens}")
+    require_keyed_vectors(wv)
+    return [PADDING, OOV, *wv.index_to_key[: max_tokens - 2 if max_tokens else None]]
+
+
 def _checked_vocabulary(vocabulary) -> list[str]:
     """The vocabulary as a list of words, refusing what would misalign the rows with the ids."""
     if isinstance(vocabulary, (str, bytes)):  # list("the cat") would be one row per character
@@ -40,12 +50,8 @@ def _checked_vocabulary(vocabulary) -> list[str]:
         raise ValueError("`vocabulary` is empty; adapt the TextVectorization or StringLookup layer first.")
     if not all(isinstance(word, str) for word in vocabulary):
         raise TypeError("`vocabulary` must hold str words (get_vocabulary() returns them).")
-    if len(set(vocabulary)) != len(vocabulary):
-        seen, duplicates = set(), []
-        for word in vocabulary:
-            if word in seen:
-                duplicates.append(word)
-            seen.add(word)
+    duplicates = [word for word, count in Counter(vocabulary).items() if count > 1]
+    if duplicates:
         raise ValueError(f"`vocabulary` repeats words, so ids would not be unique: {duplicates[:5]}")
     return vocabulary
 
@@ -98,11 +104,8 @@ def text_vectorization_and_embedding(
 
     from kerazoo.layers.text import standardize_words, standardize_words_keep_case
 
-    if max_tokens is not None and (isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 3):
-        raise ValueError(f"`max_tokens` must be at least 3 (padding, [UNK] and one word). Received: {max_tokens}")
-    words = list(wv.index_to_key[: max_tokens - 2 if max_tokens else None])
     vectorizer = keras.layers.TextVectorization(
-        vocabulary=words,
+        vocabulary=vectors_vocabulary(wv, max_tokens)[2:],  # TextVectorization adds "" and "[UNK]" itself
         standardize=standardize_words if lowercase else standardize_words_keep_case,
         output_sequence_length=output_sequence_length,
     )

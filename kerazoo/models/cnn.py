@@ -15,6 +15,8 @@ from kerazoo.models._common import check_image_head, image_input, image_model
 from kerazoo.models.registry import image_input_spec, register
 
 _TINY_RESNET = {"input_shape": (32, 32, 3), "classes": 5, "width": 4}
+# Each family's default input, stated once for the builder and its registry entry.
+SIMPLE_CNN_SHAPE, LENET5_SHAPE, RESNET_SHAPE = (28, 28, 1), (32, 32, 1), (224, 224, 3)
 MIN_RESNET_SIZE = 32
 
 
@@ -83,25 +85,25 @@ _PLAIN_CNN = dict(family="cnn", task="image-classification", outputs="probabilit
 
 @register(
     **_PLAIN_CNN,
-    inputs=image_input_spec((28, 28, 1)),
+    inputs=image_input_spec(SIMPLE_CNN_SHAPE),
     paper="The Keras MNIST convnet (TensorFlow CNN tutorial)",
-    small_config={"input_shape": (28, 28, 1), "classes": 5},
+    small_config={"input_shape": SIMPLE_CNN_SHAPE, "classes": 5},
 )
 def simple_cnn(**kwargs):
     """The classic MNIST convnet: Conv32-3x3, MaxPool, Conv64-3x3, MaxPool, Conv64-3x3, Dense64."""
     table = ((32, 3, True), (64, 3, True), (64, 3, False))
-    return _plain_cnn(table, (64,), (28, 28, 1), **{"name": "simple_cnn", **kwargs})
+    return _plain_cnn(table, (64,), SIMPLE_CNN_SHAPE, **{"name": "simple_cnn", **kwargs})
 
 
 @register(
     **_PLAIN_CNN,
-    inputs=image_input_spec((32, 32, 1)),
+    inputs=image_input_spec(LENET5_SHAPE),
     paper="LeCun et al. 1998, Gradient-based learning applied to document recognition",
-    small_config={"input_shape": (32, 32, 1), "classes": 5},
+    small_config={"input_shape": LENET5_SHAPE, "classes": 5},
 )
 def lenet5(**kwargs):
     """LeNet-5 as usually built today: Conv6-5x5, MaxPool, Conv16-5x5, MaxPool, Dense120, Dense84 (ReLU)."""
-    return _plain_cnn(((6, 5, True), (16, 5, True)), (120, 84), (32, 32, 1), **{"name": "lenet5", **kwargs})
+    return _plain_cnn(((6, 5, True), (16, 5, True)), (120, 84), LENET5_SHAPE, **{"name": "lenet5", **kwargs})
 
 
 def _resnet(
@@ -134,7 +136,7 @@ def _resnet(
         include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
     )
     require_positive_int(width=width)
-    image = image_input(input_shape, input_tensor, (224, 224, 3))
+    image = image_input(input_shape, input_tensor, RESNET_SHAPE)
     # As keras.applications: below 32x32 the last stages would see 1x1 maps.
     _require_min_size(image, MIN_RESNET_SIZE, name)
     x = blocks.conv_bn_act(image, width, 7, strides=2, name="conv1")
@@ -166,7 +168,7 @@ def _resnet(
 _RESNET = dict(
     family="resnet",
     task="image-classification",
-    inputs=image_input_spec((224, 224, 3)),
+    inputs=image_input_spec(RESNET_SHAPE),
     outputs="probabilities",
     paper="He et al. 2016, Deep residual learning for image recognition; v1.5 by default (variant='v1' for "
     "keras.applications' layout)",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from kerazoo._validation import boolean_flags
+from kerazoo._validation import boolean_flags, require_choice
 
 PARAMETERS_FILE = "parameters.json"
 # What an input carries, so callers (`kerazoo train`, the tests) feed it without guessing from names.
@@ -37,8 +37,7 @@ class InputSpec:
     dtype: str
 
     def __post_init__(self):
-        if self.role not in ROLES:
-            raise ValueError(f"`role` must be one of {ROLES}. Received: role={self.role!r}")
+        require_choice("role", self.role, ROLES)
 
     def __str__(self) -> str:
         dims = ", ".join("seq" if size is None else str(size) for size in self.shape)

@@ -41,11 +41,10 @@ def objective(info):
     with padding (id 0) left out of the loss."""
     import keras
 
-    from_logits = info.outputs == "logits"
-    if info.task in ("language-modeling", "seq2seq"):
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits, ignore_class=0)
-    else:
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+    loss = keras.losses.SparseCategoricalCrossentropy(
+        from_logits=info.outputs == "logits",
+        ignore_class=0 if info.task in ("language-modeling", "seq2seq") else None,
+    )
     return loss, [keras.metrics.SparseCategoricalAccuracy("accuracy")]
 
 
@@ -93,6 +92,7 @@ def train(
 
     from kerazoo import distribute, models
     from kerazoo.data import load
+    from kerazoo.data.pipelines import cardinality
     from kerazoo.training.fit import fit
     from kerazoo.training.plots import plot_history
     from kerazoo.training.schedules import learning_rate_schedule
@@ -137,7 +137,7 @@ def train(
             download=download,
         )
         model = models.build(name, **model_settings(info, dataset, settings))
-        steps = (math.floor if dist.num_replicas > 1 else math.ceil)(dataset.train_size / batch_size)
+        steps = cardinality(dataset.train)  # batches per epoch, a partial one kept or dropped as loaded
         rate = learning_rate_schedule(schedule, learning_rate, total_steps=steps * epochs)
         loss, metrics = objective(info)
         model.compile(**dist.compile_kwargs(optimizer=keras.optimizers.Adam(rate), loss=loss, metrics=metrics))
