@@ -12,10 +12,8 @@ from kerazoo._validation import (
     require_rate,
     unique_name,
 )
-from kerazoo.layers import MultiHeadAttention, RotaryMultiHeadAttention
-
-# The epsilon of the original implementations (PyTorch, BERT); Keras's default is 1e-3.
-LAYER_NORM_EPSILON = 1e-5
+from kerazoo.layers import MultiHeadAttention, RotaryMultiHeadAttention, TransformerDecoder
+from kerazoo.layers.transformer_decoder import LAYER_NORM_EPSILON
 
 
 def _check(x, num_heads, ffn_dim, dropout, attention_dropout, activation, rotary) -> int:
@@ -118,7 +116,8 @@ def transformer_decoder_block(
     """Causal self-attention, optional cross-attention to `context`, then a feed-forward network.
 
     Without `context` this is a GPT block; with it, the decoder layer of the original Transformer. The
-    Keras masks of `x` and `context` exclude padding from the keys of both attentions.
+    Keras masks of `x` and `context` exclude padding from the keys of both attentions. The block is one
+    `kerazoo.layers.TransformerDecoder`, which also decodes with a key/value cache (`models.generate`).
 
     Args:
         x: `(batch, target_seq, dim)` decoder input, optionally masked.
@@ -128,31 +127,23 @@ def transformer_decoder_block(
         causal: position t attends only to positions <= t in the self-attention.
         dropout, attention_dropout, norm_first, activation: as in `transformer_encoder_block`.
         rotary: rotary positions in the self-attention (cross-attention relates two sequences, so none there).
-        name: prefix for the layers (`{name}_self_attention`, `{name}_cross_attention`, `{name}_ffn_inner`, ...).
+        name: the layer's name; its sublayers are `self_attention`, `cross_attention`, `ffn_inner`, ...
 
     Returns:
         `(batch, target_seq, dim)` carrying the mask of `x`.
     """
-    width = _check(x, num_heads, ffn_dim, dropout, attention_dropout, activation, rotary)
+    _check(x, num_heads, ffn_dim, dropout, attention_dropout, activation, rotary)
     if context is not None:
         require_rank("context", context, 3, "(batch, source_seq, features)")
-    name = name or unique_name("decoder")
-    self_attention = _attention(num_heads, width, attention_dropout, rotary, f"{name}_self_attention")
-    x = _sublayer(
-        x,
-        lambda h: self_attention(h, h, use_causal_mask=causal),
-        norm_first=norm_first,
+    decoder = TransformerDecoder(
+        num_heads,
+        ffn_dim,
+        causal=causal,
         dropout=dropout,
-        name=f"{name}_self_attention",
+        attention_dropout=attention_dropout,
+        norm_first=norm_first,
+        activation=activation,
+        rotary=rotary,
+        name=name or unique_name("decoder"),
     )
-    if context is not None:
-        cross_attention = _attention(num_heads, width, attention_dropout, False, f"{name}_cross_attention")
-        x = _sublayer(
-            x,
-            lambda h: cross_attention(h, context),
-            norm_first=norm_first,
-            dropout=dropout,
-            name=f"{name}_cross_attention",
-        )
-    ffn = _feed_forward(width, ffn_dim, activation, f"{name}_ffn")
-    return _sublayer(x, ffn, norm_first=norm_first, dropout=dropout, name=f"{name}_ffn")
+    return decoder(x) if context is None else decoder(x, context)

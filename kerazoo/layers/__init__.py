@@ -7,6 +7,7 @@ from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiH
 from kerazoo.layers.position_embedding import PositionEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
 from kerazoo.layers.text import standardize_words, standardize_words_keep_case, words
+from kerazoo.layers.transformer_decoder import TransformerDecoder
 
 __all__ = [
     "AttentionPooling",
@@ -14,6 +15,7 @@ __all__ = [
     "PositionEmbedding",
     "RotaryMultiHeadAttention",
     "SinusoidalPositionEmbedding",
+    "TransformerDecoder",
     "apply_rotary",
     "gelu_tanh",
     "sinusoidal_positions",

@@ -43,6 +43,9 @@ class MultiHeadAttention(keras.layers.MultiHeadAttention):
       residual `Add([x, attention(x, x)])` the `x` arrives unmasked, the merged mask is dropped, and
       every later layer attends to padding.
 
+    Decoding with a key/value cache (`cache=`, `cache_index=`) is the third addition: for inference, one
+    or more new positions attend over the keys and values of earlier ones kept in a fixed-size buffer.
+
     Args:
         num_heads: number of attention heads.
         key_dim: width of each head for queries and keys.
@@ -61,7 +64,19 @@ class MultiHeadAttention(keras.layers.MultiHeadAttention):
         return_attention_scores=False,
         training=None,
         use_causal_mask=False,
+        cache=None,
+        cache_index=None,
     ):
+        """Keras's attention, or with `cache` the cached form, which returns `(output, cache)`.
+
+        `cache` is `(batch, 2, cache_length, heads, key_dim)`: keys then values. With `cache_index`, the
+        positions of `query` are `cache_index, cache_index + 1, ...`: their keys and values (projected
+        from `value`) are written there and each attends causally over the cache. Without it the cache
+        holds another sequence's keys and values (cross-attention, from `compute_cache`), and
+        `value_mask` says which of them are real.
+        """
+        if cache is not None:
+            return self._call_with_cache(query, value, value_mask, cache, cache_index)
         # The argument names are Keras's own: Layer.__call__ fills `value_mask` and `key_mask` from the
         # masks of `value` and `key` only when the signature names them.
         inputs = [tensor for tensor in (query, value, key) if tensor is not None]
@@ -85,6 +100,39 @@ class MultiHeadAttention(keras.layers.MultiHeadAttention):
 
     def _compute_attention_mask(self, query, value, query_mask=None, **kwargs):
         return super()._compute_attention_mask(query, value, query_mask=None, **kwargs)
+
+    def compute_cache(self, value):
+        """The keys and values of `value`, `(batch, 2, seq, heads, key_dim)`, to attend to with `cache=`."""
+        keys, values = self._key_dense(value), self._value_dense(value)
+        return ops.stack([ops.cast(keys, self.compute_dtype), ops.cast(values, self.compute_dtype)], axis=1)
+
+    def _position(self, projected, start_index):
+        """Where positions enter the projected queries and keys: nowhere here, rotary in the subclass."""
+        return projected
+
+    def _call_with_cache(self, query, value, value_mask, cache, cache_index):
+        query_projected = self._query_dense(query)  # (batch, steps, heads, key_dim)
+        if cache_index is None:
+            visible = None if value_mask is None else ops.cast(value_mask, "bool")[:, None, None, :]
+        else:
+            query_projected = self._position(query_projected, cache_index)
+            new = self.compute_cache(value)  # (batch, 2, steps, heads, key_dim)
+            key_new = self._position(new[:, 0], cache_index)
+            new = ops.stack([ops.cast(key_new, cache.dtype), ops.cast(new[:, 1], cache.dtype)], axis=1)
+            cache = ops.slice_update(cache, (0, 0, cache_index, 0, 0), new)
+            steps = ops.shape(query)[1]
+            # Query i sits at position cache_index + i and sees the cache up to there.
+            last_visible = cache_index + ops.arange(steps)[:, None]
+            visible = (ops.arange(ops.shape(cache)[2])[None, :] <= last_visible)[None, None]
+        context = ops.dot_product_attention(
+            query_projected,
+            cache[:, 0],
+            cache[:, 1],
+            mask=visible,
+            scale=self._inverse_sqrt_key_dim,
+            flash_attention=self._flash_attention,
+        )
+        return self._output_dense(context), cache
 
 
 @keras.saving.register_keras_serializable(package="kerazoo")
@@ -111,6 +159,9 @@ class RotaryMultiHeadAttention(MultiHeadAttention):
         query = apply_rotary(query, self.rotary_max_wavelength)
         key = apply_rotary(key, self.rotary_max_wavelength)
         return super()._compute_attention(query, key, value, *args, **kwargs)
+
+    def _position(self, projected, start_index):
+        return apply_rotary(projected, self.rotary_max_wavelength, start_index=start_index)
 
     def get_config(self):
         return {**super().get_config(), "rotary_max_wavelength": self.rotary_max_wavelength}

@@ -7,7 +7,7 @@ import numpy as np
 
 from kerazoo._validation import require_number, require_positive_int
 from kerazoo.layers import PositionEmbedding
-from kerazoo.models._kv_cache import cached_decoder, is_gpt
+from kerazoo.models._decoding import decoding_for, growing_input, has_state
 
 
 def generate(
@@ -23,12 +23,13 @@ def generate(
 ) -> np.ndarray:
     """Extends token sequences with `model`'s predictions, one token at a time.
 
-    Works for `gpt` (pass the prompt ids) and both seq2seq models (pass {"source": ids, "target": prefix},
-    the prefix starting with the start token). Prompts may have different lengths, right-padded with 0,
-    except for a `gpt` built with `mask_zero=False`, where 0 is a token and prompts must be whole.
-    Shapes are static, so each path compiles once and runs under XLA: for `gpt`, one position per step
-    with a key/value cache; otherwise the model's predict function on one fixed-size buffer, a full
-    forward pass per new token.
+    Works for `gpt` (pass the prompt ids), both seq2seq models (pass {"source": ids, "target": prefix},
+    the prefix starting with the start token) and models assembled from the decoder block. Prompts may
+    have different lengths, right-padded with 0, except for a `gpt` built with `mask_zero=False`, where 0
+    is a token and prompts must be whole. Shapes are static, so each path compiles once per model and
+    length and runs under XLA: by default one position per step, each decoder carrying its state (the
+    Transformer decoders' key/value caches, the LSTM decoder's state) and the encoder run once; with
+    `use_cache=False` the model's predict function on one fixed-size buffer, a full forward pass per token.
 
     Args:
         model: a model whose output is `(batch, seq, vocab)` logits, step t predicting token t + 1.
@@ -38,8 +39,9 @@ def generate(
         top_k: sample only among the k most likely tokens.
         seed: seeds the sampling, so the same seed gives the same tokens.
         end_token: a row stops growing once it produced this id; the rest of the row stays 0.
-        use_cache: decode `gpt` with a key/value cache (the default for `gpt`); False recomputes every
-            position at every step. Other models have no cache.
+        use_cache: decode one position per step with the decoders' state (the default when the model has
+            a TransformerDecoder or an LSTM decoder started from a state); False recomputes every position
+            at every step.
 
     Returns:
         `(batch, prompt_length + max_new_tokens)` int32 ids: the prompt (or target prefix) and its continuation.
@@ -55,7 +57,7 @@ def generate(
         )
     inputs, key = _split_inputs(model, tokens)
     for name, ids in inputs.items():
-        inputs[name] = _ids(name, ids, vocab_size=output_shape[-1] if name == key else None)
+        inputs[name] = _ids(name or "tokens", ids, vocab_size=output_shape[-1] if name == key else None)
     prompt = inputs[key]
     if prompt.ndim != 2:
         raise ValueError(f"The prompt must be a (batch, length) array of ids. Received shape {prompt.shape}")
@@ -71,17 +73,19 @@ def generate(
     buffer[:, : prompt.shape[1]] = prompt
     # One stream per row, so a row's draws do not depend on when other rows draw (cached or not).
     rngs = [np.random.default_rng(stream) for stream in np.random.SeedSequence(seed).spawn(len(buffer))]
+    inputs[key] = buffer
+    model_inputs = inputs if key is not None else buffer
     if use_cache is None:
-        use_cache = is_gpt(model)
+        use_cache = has_state(model)
     if use_cache:
-        if not is_gpt(model):
-            raise ValueError(f"`use_cache=True` works for models built by kerazoo.models.gpt. Received: {model.name}")
-        return _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k, rngs, end_token, padded)
+        decoding = decoding_for(model, total)
+        return _generate_cached(
+            decoding, model_inputs, lengths, max_new_tokens, temperature, top_k, rngs, end_token, padded
+        )
     rows = np.arange(len(buffer))
     finished = np.zeros(len(buffer), dtype=bool)
     for _ in range(max_new_tokens):
-        inputs[key] = buffer
-        logits = np.asarray(model.predict_on_batch(inputs if len(inputs) > 1 else buffer), dtype="float64")
+        logits = np.asarray(model.predict_on_batch(model_inputs), dtype="float64")
         next_tokens = _choose(logits[rows, lengths - 1], temperature, top_k, rngs, padded)
         active = ~finished & (lengths < total)
         buffer[rows[active], lengths[active]] = next_tokens[active]
@@ -93,15 +97,15 @@ def generate(
     return buffer
 
 
-def _generate_cached(model, buffer, lengths, max_new_tokens, temperature, top_k, rngs, end_token, padded):
-    """The key/value-cache path: every position once, prompts teacher-forced, rows grown from their ends."""
-    cached = cached_decoder(model, buffer.shape[1])
-    caches = cached.empty_caches(len(buffer))
+def _generate_cached(decoding, inputs, lengths, max_new_tokens, temperature, top_k, rngs, end_token, padded):
+    """The cached path: every position once, prompts teacher-forced, rows grown from their ends."""
+    buffer = inputs[decoding.growing] if decoding.growing is not None else inputs
+    state = decoding.start(inputs)
     rows = np.arange(len(buffer))
     finished = np.zeros(len(buffer), dtype=bool)
     for t in range(buffer.shape[1] - 1):
-        logits, caches = cached.step(
-            keras.ops.convert_to_tensor(buffer[:, t]), keras.ops.convert_to_tensor(t, "int32"), caches
+        logits, state = decoding.step(
+            keras.ops.convert_to_tensor(buffer), keras.ops.convert_to_tensor(t, "int32"), state
         )
         # Position t + 1 is generated in rows whose prompt ended and which still have tokens to add.
         growing = (t + 1 >= lengths) & (t + 1 < lengths + max_new_tokens) & ~finished
@@ -133,18 +137,22 @@ def _ids(name: str, ids, *, vocab_size: int | None) -> np.ndarray:
 
 
 def _split_inputs(model, tokens):
-    """The model's inputs as a dict, and the key of the sequence that grows."""
-    names = [tensor.name for tensor in model.inputs]
-    if set(names) == {"source", "target"}:
-        if not isinstance(tokens, dict) or set(tokens) != {"source", "target"}:
+    """The model's inputs as a dict, and the key of the sequence that grows (None for a single input)."""
+    if not isinstance(model.input, dict):
+        if len(model.inputs) != 1:
             raise ValueError(
-                f"{model.name} is a seq2seq model: pass tokens={{'source': ids, 'target': prefix}}, the prefix "
-                "starting with the start token."
+                f"generate() takes a model with one input or a dict of inputs. {model.name} has {len(model.inputs)}"
             )
-        return {"source": tokens["source"], "target": tokens["target"]}, "target"
-    if len(names) != 1:
-        raise ValueError(f"generate() takes a language model or a seq2seq model. {model.name} has inputs {names}")
-    return {names[0]: tokens}, names[0]
+        return {None: tokens}, None
+    key = growing_input(model)
+    names = set(model.input)
+    if not isinstance(tokens, dict) or set(tokens) != names:
+        received = sorted(tokens) if isinstance(tokens, dict) else type(tokens).__name__
+        raise ValueError(
+            f"{model.name} takes inputs {sorted(names)}: pass tokens as a dict of them, {key!r} holding the prefix "
+            f"to extend (for seq2seq models, starting with the start token). Received: {received}"
+        )
+    return dict(tokens), key
 
 
 def _require_fits(model, total: int) -> None:

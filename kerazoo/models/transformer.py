@@ -35,16 +35,17 @@ def layout_map(device_mesh, *, model_axis: str = "model"):
     Attention heads and the feed-forward hidden units are split over `model_axis`, so each device holds
     1/n of every block and the only exchange is one all-reduce after each attention and FFN; embedding
     tables are split along their width, which every model size divides. Unlisted weights (norms, output
-    biases) are replicated. The patterns follow the names the blocks give (`{block}_self_attention/query`,
-    `{block}_ffn_inner`, ...): the zoo's tests check that every such kernel ends up sharded.
+    biases) are replicated. The patterns follow the names the blocks give (`{encoder}_self_attention/query`,
+    `{decoder}/self_attention/query`, `{encoder}_ffn_inner`, `{decoder}/ffn_inner`, ...): the zoo's tests
+    check that every such kernel ends up sharded.
     """
     mapping = keras.distribution.LayoutMap(device_mesh)  # keys match whole variable paths (re.fullmatch)
     mapping[r".*_attention/(query|key|value)/kernel"] = (None, model_axis, None)  # (dim, heads, head_dim)
     mapping[r".*_attention/(query|key|value)/bias"] = (model_axis, None)  # (heads, head_dim)
     mapping[r".*_attention/attention_output/kernel"] = (model_axis, None, None)  # (heads, head_dim, dim)
-    mapping[r".*_ffn_inner/kernel"] = (None, model_axis)  # (dim, ffn_dim)
-    mapping[r".*_ffn_inner/bias"] = (model_axis,)
-    mapping[r".*_ffn_outer/kernel"] = (model_axis, None)  # (ffn_dim, dim)
+    mapping[r".*ffn_inner/kernel"] = (None, model_axis)  # (dim, ffn_dim)
+    mapping[r".*ffn_inner/bias"] = (model_axis,)
+    mapping[r".*ffn_outer/kernel"] = (model_axis, None)  # (ffn_dim, dim)
     mapping[r".*embedding[^/]*/embeddings"] = (None, model_axis)  # (rows, dim)
     return mapping
 

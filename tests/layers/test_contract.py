@@ -20,6 +20,13 @@ CASES = {
         0,
     ),
     "PositionEmbedding": (lambda: layers.PositionEmbedding(max_length=9), [(5, 8)], "float32", 1, 0),
+    "TransformerDecoder": (
+        lambda: layers.TransformerDecoder(2, 16, norm_first=True, activation=layers.gelu_tanh),
+        [(5, 8), (4, 6)],
+        "float32",
+        26,  # self- and cross-attention 8 each, FFN 4, three LayerNorms 2 each
+        0,
+    ),
     "SinusoidalPositionEmbedding": (
         lambda: layers.SinusoidalPositionEmbedding(max_wavelength=100.0),
         [(5, 8)],

@@ -1,7 +1,8 @@
+import keras
 import numpy as np
 import pytest
 
-from kerazoo import models
+from kerazoo import blocks, layers, models
 
 TINY_GPT = dict(models.info("gpt").small_config)
 
@@ -65,7 +66,7 @@ def test_seq2seq_models_extend_the_target_prefix(name):
 
 def test_a_seq2seq_model_needs_source_and_target():
     model = models.build("lstm_seq2seq", **models.info("lstm_seq2seq").small_config)
-    with pytest.raises(ValueError, match="is a seq2seq model: pass tokens="):
+    with pytest.raises(ValueError, match=r"takes inputs \['source', 'target'\]: pass tokens as a dict of them"):
         models.generate(model, np.array([[1, 2]]), 2)
 
 
@@ -130,18 +131,69 @@ def test_generation_never_produces_the_padding_id(gpt):
     assert np.all(out[0] != 0)
 
 
-def test_the_cache_is_only_for_gpt():
-    model = models.build("transformer_seq2seq", **models.info("transformer_seq2seq").small_config)
-    with pytest.raises(ValueError, match="`use_cache=True` works for models built by kerazoo.models.gpt"):
-        models.generate(model, {"source": np.array([[3, 4]]), "target": np.array([[1]])}, 2, use_cache=True)
+@pytest.mark.parametrize(
+    ("name", "variant"),
+    [
+        ("transformer_seq2seq", {}),
+        ("transformer_seq2seq", {"norm_first": True, "position": "learned"}),
+        ("lstm_seq2seq", {}),
+    ],
+)
+def test_seq2seq_decoding_with_the_decoders_state_gives_the_tokens_of_full_recomputation(name, variant):
+    model = models.build(name, **{**models.info(name).small_config, **variant})
+    tokens = {"source": np.array([[5, 6, 7, 0], [8, 9, 0, 0]]), "target": np.array([[1, 4], [1, 0]])}
+    for sampling in ({}, {"temperature": 1.0, "seed": 3}):
+        cached = models.generate(model, tokens, 6, use_cache=True, **sampling)
+        recomputed = models.generate(model, tokens, 6, use_cache=False, **sampling)
+        np.testing.assert_array_equal(cached, recomputed)
 
 
-def test_the_compiled_cached_decoder_is_reused_across_calls(gpt):
-    from kerazoo.models._kv_cache import cached_decoder
+def test_a_model_assembled_from_decoder_blocks_decodes_with_the_cache():
+    """Post-norm, exact GELU, no final norm: nothing the zoo's gpt fixes is assumed."""
+    tokens = keras.Input((None,), dtype="int32")
+    x = blocks.token_and_position_embedding(tokens, 30, 12, 8, position="sinusoidal")
+    for _ in range(2):
+        x = blocks.transformer_decoder_block(x, num_heads=2, ffn_dim=16)
+    model = keras.Model(tokens, keras.layers.Dense(30)(x))
+    prompt = np.array([[3, 4, 5], [6, 0, 0]])
+    np.testing.assert_array_equal(
+        models.generate(model, prompt, 5, use_cache=True), models.generate(model, prompt, 5, use_cache=False)
+    )
+
+
+def test_a_model_without_a_decoder_to_carry_state_is_refused_the_cache():
+    tokens = keras.Input((None,), dtype="int32")
+    x = blocks.token_and_position_embedding(tokens, 30, 12, 8)
+    model = keras.Model(tokens, keras.layers.Dense(30)(blocks.transformer_encoder_block(x, 2, 16)))
+    with pytest.raises(ValueError, match="has no TransformerDecoder and no recurrent layer started from a state"):
+        models.generate(model, np.array([[3, 4]]), 2, use_cache=True)
+    assert models.generate(model, np.array([[3, 4]]), 2).shape == (1, 4)  # by default it recomputes
+
+
+def test_a_cache_step_is_one_position_of_the_full_forward_pass():
+    """The decoder layer's cached call computes what its ordinary call computes at that position."""
+    decoder = layers.TransformerDecoder(2, 16, norm_first=True, rotary=True)
+    x = np.random.default_rng(0).standard_normal((2, 5, 8)).astype("float32")
+    full = keras.ops.convert_to_numpy(decoder(x))
+    cache = decoder.empty_cache(2, 5)
+    for t in range(5):
+        step, cache = decoder(x[:, t : t + 1], self_attention_cache=cache, cache_index=t)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(step)[:, 0], full[:, t], atol=1e-5)
+
+
+def test_a_decoder_built_with_a_context_must_be_called_with_one():
+    decoder = layers.TransformerDecoder(2, 16)
+    decoder(np.zeros((1, 3, 8), "float32"), np.zeros((1, 4, 8), "float32"))
+    with pytest.raises(ValueError, match="was built with a `context`; call it the same way"):
+        decoder(np.zeros((1, 3, 8), "float32"))
+
+
+def test_the_compiled_decoding_is_reused_across_calls(gpt):
+    from kerazoo.models._decoding import decoding_for
 
     models.generate(gpt, np.array([[3, 4]]), max_new_tokens=3)
-    assert cached_decoder(gpt, 5) is cached_decoder(gpt, 5)
-    assert cached_decoder(gpt, 6) is not cached_decoder(gpt, 5)
+    assert decoding_for(gpt, 5) is decoding_for(gpt, 5)
+    assert decoding_for(gpt, 6) is not decoding_for(gpt, 5)
 
 
 @pytest.mark.parametrize("use_cache", [True, False])

@@ -96,5 +96,5 @@ def test_gpt_feed_forward_uses_gpt2s_tanh_gelu_by_default_and_exact_gelu_when_as
         options = {} if activation is None else {"activation": activation}
         model = models.gpt(**models.info("gpt").small_config, **options)
         np.testing.assert_allclose(
-            keras.ops.convert_to_numpy(model.get_layer("block1_ffn_inner").activation(x)), expected, atol=1e-6
+            keras.ops.convert_to_numpy(model.get_layer("block1").ffn_inner.activation(x)), expected, atol=1e-6
         )

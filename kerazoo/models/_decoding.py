@@ -1,0 +1,277 @@
+"""Decoding one position at a time, with each decoder carrying its own state between steps.
+
+A generative model is split, through its functional graph, around the layers that carry state: a chain
+of `kerazoo.layers.TransformerDecoder` (their key/value caches) or a recurrent layer started from an
+initial state (an LSTM's `h` and `c`). The pieces around them are sub-models of the same graph, sharing
+its weights: the prefix embeds the growing sequence, the head turns the decoder's output into logits,
+and whatever does not depend on the growing sequence (the encoder, its padding mask) is computed once
+per call to `start`. Nothing is found by name and no layer is re-implemented: `gpt`, both seq2seq models
+and models users assemble from the blocks decode the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+import keras
+from keras import ops
+
+from kerazoo.layers import TransformerDecoder
+
+_DECODINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def decoding_for(model: keras.Model, length: int) -> Decoding:
+    """The model's decoding for buffers of `length` positions, built and compiled once per model and length."""
+    by_length = _DECODINGS.setdefault(model, {})
+    if length not in by_length:
+        by_length[length] = _split(model, length)
+    return by_length[length]
+
+
+def has_state(model: keras.Model) -> bool:
+    """Whether the model has decoders that carry state, so that it can decode one position per step."""
+    try:
+        growing = growing_input(model)
+    except ValueError:
+        return False
+    decoders, recurrent = _stateful_layers(model, model.input[growing] if growing else model.input)
+    return bool(decoders or recurrent)
+
+
+def growing_input(model: keras.Model) -> str | None:
+    """The name of the input that generation extends (None for a single unnamed input), found from the graph."""
+    inputs = model.input
+    if not isinstance(inputs, dict):
+        return None
+    for name, tensor in inputs.items():
+        if any(_stateful_layers(model, tensor)):
+            return name
+    raise ValueError(
+        f"generate() extends the input that feeds the model's decoder; {model.name} has inputs {sorted(inputs)} "
+        "and none of them reaches a TransformerDecoder or a recurrent layer started from a state."
+    )
+
+
+class Decoding:
+    """`start(inputs)` -> state; `step(buffer, t, state)` -> (float32 logits for position t, state).
+
+    `inputs` is what the model takes; `buffer` is the whole `(batch, length)` id buffer of the growing
+    input, of which the step reads position t.
+    """
+
+    def __init__(self, model: keras.Model, length: int, growing: str | None):
+        self.model = model
+        self.length = length
+        self.growing = growing
+        self.step = _compile(self._step, model)
+
+    def start(self, inputs):
+        """The state before position 0, from the model's inputs (what does not grow is read here, once)."""
+        raise NotImplementedError
+
+    def _step(self, buffer, t, state):
+        raise NotImplementedError
+
+
+class _TransformerDecoding(Decoding):
+    """A chain of TransformerDecoders, each with its self-attention cache and, with a context, its
+    cross-attention keys and values."""
+
+    def __init__(self, model, length, growing, tokens, decoders):
+        self.decoders = decoders
+        first = _call_inputs(decoders[0])
+        self.prefix = keras.Model(tokens, first[0])
+        contexts = [_call_inputs(decoder)[1:] for decoder in decoders]
+        self.with_context = any(contexts)
+        if self.with_context and not all(contexts):
+            raise ValueError(
+                f"In {model.name} some TransformerDecoders have a context and some not; pass use_cache=False."
+            )
+        self.encoder = _frozen(model, [context[0] for context in contexts]) if self.with_context else None
+        self.head = keras.Model(decoders[-1].output, model.output)
+        super().__init__(model, length, growing)
+
+    def start(self, inputs):
+        batch = ops.shape(keras.tree.flatten(inputs)[0])[0]
+        caches = [decoder.empty_cache(batch, self.length) for decoder in self.decoders]
+        if not self.with_context:
+            return caches, None, None
+        contexts, masks = self.encoder(inputs)
+        cross = [
+            decoder.compute_cross_attention_cache(context)
+            for decoder, context in zip(self.decoders, contexts, strict=True)
+        ]
+        return caches, cross, masks
+
+    def _step(self, buffer, t, state):
+        caches, cross, masks = state
+        x = _position(self.prefix(buffer), t)
+        new_caches = []
+        for index, (decoder, cache) in enumerate(zip(self.decoders, caches, strict=True)):
+            extra = {"cross_attention_cache": cross[index], "context_mask": masks[index]} if cross else {}
+            x, cache = decoder(x, self_attention_cache=cache, cache_index=t, **extra)
+            new_caches.append(cache)
+        return ops.cast(self.head(x)[:, 0], "float32"), (new_caches, cross, masks)
+
+
+class _RecurrentDecoding(Decoding):
+    """A recurrent layer stepped through its cell from the initial state the rest of the model gives it."""
+
+    def __init__(self, model, length, growing, tokens, recurrent):
+        self.cell = recurrent.cell
+        first, *initial_state = _call_inputs(recurrent)
+        self.prefix = keras.Model(tokens, first)
+        self.initial_state = _frozen(model, initial_state)
+        self.extras = _head_extras(model, recurrent.output)
+        self.head = keras.Model([recurrent.output, *self.extras], model.output)
+        self.frozen = _frozen(model, self.extras) if self.extras else None
+        super().__init__(model, length, growing)
+
+    def start(self, inputs):
+        states, _ = self.initial_state(inputs)
+        extras, masks = self.frozen(inputs) if self.frozen else ([], [])
+        return states, extras, masks
+
+    def _step(self, buffer, t, state):
+        states, extras, masks = state
+        x = _position(self.prefix(buffer), t)[:, 0]
+        output, states = self.cell(x, states)
+        # Functional.call takes the masks of its inputs (the encoder's padding); __call__ would warn.
+        logits = self.head.call([output[:, None], *extras], training=False, mask=[None, *masks])
+        return ops.cast(logits[:, 0], "float32"), (list(states), extras, masks)
+
+
+def _split(model, length) -> Decoding:
+    growing = growing_input(model)
+    tokens = model.input[growing] if growing else model.input
+    decoders, recurrent = _stateful_layers(model, tokens)
+    if decoders:
+        for previous, decoder in itertools.pairwise(decoders):
+            if _call_inputs(decoder)[0] is not previous.output:
+                raise ValueError(
+                    f"The key/value cache steps through a chain of TransformerDecoders, each fed by the one "
+                    f"before; in {model.name}, {decoder.name} is not. Pass use_cache=False."
+                )
+        return _TransformerDecoding(model, length, growing, tokens, decoders)
+    if recurrent:
+        return _RecurrentDecoding(model, length, growing, tokens, recurrent)
+    raise ValueError(
+        f"{model.name} has no TransformerDecoder and no recurrent layer started from a state to decode with a "
+        "cache. Pass use_cache=False."
+    )
+
+
+def _stateful_layers(model, tokens):
+    """The TransformerDecoders (in graph order), or else the recurrent layer with an initial state, whose
+    input is computed from `tokens`."""
+    decoders = [layer for layer in model.layers if isinstance(layer, TransformerDecoder)]
+    if decoders and _feeds(tokens, _call_inputs(decoders[0])[0]):
+        return decoders, None
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.RNN) and layer.return_sequences:
+            inputs = _call_inputs(layer)
+            if len(inputs) > 1 and _feeds(tokens, inputs[0]):
+                return [], layer
+    return [], None
+
+
+def _call_inputs(layer) -> list:
+    """The tensors a layer was called on once in the graph (positional first, then keyword ones), less the
+    boolean masks Keras records beside them."""
+    inputs = layer.input
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    return [tensor for tensor in inputs if keras.backend.standardize_dtype(tensor.dtype) != "bool"]
+
+
+def _feeds(tokens, tensor) -> bool:
+    """Whether `tensor` is computed from `tokens` alone."""
+    try:
+        keras.Model(tokens, tensor)
+    except ValueError:
+        return False
+    return True
+
+
+class _SplitMask(keras.layers.Layer):
+    """A sequence and its Keras mask as two plain tensors (the mask all true where there is none), so that
+    sub-models can return the masks of what they compute and hand them to the layers that need them."""
+
+    def call(self, x, mask=None):
+        mask = ops.ones(ops.shape(x)[:2], "bool") if mask is None else ops.cast(mask, "bool")
+        return ops.copy(x), mask
+
+    def compute_mask(self, x, mask=None):
+        return [None, None]
+
+
+def _frozen(model, tensors):
+    """A sub-model from the model's inputs to `tensors` and their masks: the part computed once per `start`."""
+    pairs = [_SplitMask()(tensor) for tensor in tensors]
+    return keras.Model(model.input, [[pair[0] for pair in pairs], [pair[1] for pair in pairs]])
+
+
+def _head_extras(model, start) -> list:
+    """The tensors besides `start` that the layers after it read (an encoder's output, say)."""
+    try:
+        keras.Model(start, model.output)
+        return []
+    except ValueError:
+        pass
+    producers = {}
+    for layer in model.layers:
+        try:
+            outputs = layer.output
+        except (AttributeError, ValueError):  # a layer called more than once has no single output
+            continue
+        for tensor in keras.tree.flatten(outputs):
+            producers[id(tensor)] = layer
+    extras = []
+
+    def depends(tensor) -> bool:
+        if tensor is start:
+            return True
+        layer = producers.get(id(tensor))
+        return layer is not None and any(depends(parent) for parent in _call_inputs(layer))
+
+    def collect(tensor):
+        if tensor is start:
+            return
+        if not depends(tensor):
+            if all(tensor is not extra for extra in extras):
+                extras.append(tensor)
+            return
+        for parent in _call_inputs(producers[id(tensor)]):
+            collect(parent)
+
+    collect(model.output)
+    return extras
+
+
+def _position(sequence, t):
+    """`sequence[:, t : t + 1]` for a traced `t`."""
+    shape = ops.shape(sequence)
+    return ops.slice(sequence, (0, t, 0), (shape[0], 1, shape[2]))
+
+
+def _compile(step, model):
+    """XLA-compiles the step on TensorFlow and JAX (on JAX with the weights as arguments, not constants);
+    PyTorch runs it eagerly."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(step, jit_compile=True, reduce_retracing=True)
+    if backend == "jax":
+        import jax
+
+        variables = model.variables
+
+        def stateless(values, *args):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
+                return step(*args)
+
+        compiled = jax.jit(stateless)
+        return lambda *args: compiled([variable.value for variable in variables], *args)
+    return step
