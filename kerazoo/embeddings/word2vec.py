@@ -183,53 +183,58 @@ def _check_arguments(*, vector_size, window, min_count, sg, negative, epochs, wo
             raise ValueError(f"`{name}` must be 0 or 1 (or False or True). Received: {name}={gensim_kwargs[name]!r}")
 
 
-class _StopTraining(Exception):
-    """Raised between epochs, where gensim's threads have all finished, to end `train` early."""
-
-
 def _train(model, path: Path, epochs: int, callbacks: list) -> None:
-    hooks = _Hooks(callbacks)
+    """Trains epoch by epoch through gensim's public `train()`, so that a callback can stop between epochs.
+
+    Each call trains one epoch with the slice of the linear alpha decay that epoch has in one long call,
+    so an early stop leaves the model exactly as the full run
+    was after that epoch. gensim runs its train-level hooks once per call; ours run once per training.
+    """
+    alpha, min_alpha = model.alpha, model.min_alpha
+    hooks = _EpochHooks(callbacks)
     model.stop_training = False
-    try:
+    hooks.run("on_train_begin", model)
+    for epoch in range(epochs):
+        # Set on the model, not passed as start_alpha/end_alpha, which train() ignores when 0.
+        model.alpha = _learning_rate(alpha, min_alpha, epoch / epochs)
+        model.min_alpha = _learning_rate(alpha, min_alpha, (epoch + 1) / epochs)
         model.train(
             corpus_file=str(path),
             total_words=model.corpus_total_words,
-            epochs=epochs,
+            epochs=1,
             compute_loss=True,
             callbacks=[hooks],
         )
-    except _StopTraining:
-        # What gensim's train() does after its last epoch, which a stop skips.
-        model.train_count += 1
-        model.wv.norms = None
-        hooks.on_train_end(model)
+        if model.stop_training:
+            break
+    # train() keeps the last call's rates and epoch count; the model reports the run's.
+    model.alpha, model.min_alpha, model.epochs = alpha, min_alpha, epochs
+    hooks.run("on_train_end", model)
 
 
-class _Hooks:
-    """The one callback gensim sees: runs each callback's hooks in order, and stops when one asks."""
+class _EpochHooks:
+    """The one callback gensim sees: passes its epoch hooks on to every callback that has them."""
 
     def __init__(self, callbacks):
         self.callbacks = callbacks
 
-    def _run(self, hook: str, model) -> None:
+    def run(self, hook: str, model) -> None:
         for callback in self.callbacks:
             method = getattr(callback, hook, None)
             if method is not None:
                 method(model)
 
     def on_train_begin(self, model):
-        self._run("on_train_begin", model)
+        """Each train() call's; the callbacks' own run once, in `_train`."""
 
     def on_epoch_begin(self, model):
-        self._run("on_epoch_begin", model)
+        self.run("on_epoch_begin", model)
 
     def on_epoch_end(self, model):
-        self._run("on_epoch_end", model)
-        if model.stop_training:
-            raise _StopTraining
+        self.run("on_epoch_end", model)
 
     def on_train_end(self, model):
-        self._run("on_train_end", model)
+        """Each train() call's; the callbacks' own run once, in `_train`."""
 
 
 def _require_hooks(callbacks) -> None:
@@ -343,7 +348,7 @@ class _Telemetry:
             "loss": float(model.get_latest_training_loss()),
             "seconds": seconds,
             "words_per_second": model.corpus_total_words / seconds if seconds else float("inf"),
-            "learning_rate": _learning_rate(model, epoch / self.epochs),
+            "learning_rate": model.min_alpha,  # where this epoch's slice of the decay ends
         }
         if self.score_sets:
             record.update(headline_scores(model.wv, self.score_sets))
@@ -361,9 +366,9 @@ class _Telemetry:
             self.bar = None
 
 
-def _learning_rate(model, progress: float) -> float:
+def _learning_rate(alpha: float, min_alpha: float, progress: float) -> float:
     """gensim decays the rate linearly from alpha to min_alpha over the whole training."""
-    return model.alpha - (model.alpha - model.min_alpha) * progress
+    return alpha - (alpha - min_alpha) * progress
 
 
 class _ProgressBar(logging.Handler):
@@ -389,12 +394,11 @@ class _ProgressBar(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if not str(record.msg).startswith(_PROGRESS_REPORT) or not record.args:
             return
-        epoch, percent = record.args[0], record.args[1]
-        self._advance_to((epoch + percent / 100.0) * self.words)
-        progress = self.tqdm.n / self.tqdm.total
-        self.tqdm.set_postfix(
-            loss=f"{self.model.running_training_loss:.4g}", lr=f"{_learning_rate(self.model, progress):.3g}"
-        )
+        # gensim trains one epoch per call here, so the epoch it reports is always 0; count them ourselves.
+        progress = record.args[1] / 100.0
+        self._advance_to((len(self.model.training_history) + progress) * self.words)
+        rate = _learning_rate(self.model.alpha, self.model.min_alpha, progress)
+        self.tqdm.set_postfix(loss=f"{self.model.running_training_loss:.4g}", lr=f"{rate:.3g}")
 
     def end_epoch(self, record: dict) -> None:
         self._advance_to(record["epoch"] * self.words)

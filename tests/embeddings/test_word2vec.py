@@ -257,13 +257,18 @@ def test_a_model_stopped_after_k_epochs_is_the_uninterrupted_run_after_k_epochs(
     stopped = train_word2vec(LEE, callbacks=[_StopAfter(2)], **{**SMALL, "epochs": 4})
     np.testing.assert_array_equal(stopped.wv.vectors, recorder.vectors[1])
     assert [r["epoch"] for r in stopped.training_history] == [1, 2]
-    # What gensim's own end of training does, done for the stopped model too: norms fresh, one train call.
+    # gensim ended its own training (one public train() call per epoch): the norms are fresh.
     np.testing.assert_allclose(
         stopped.wv.get_vector("government", norm=True),
         stopped.wv["government"] / np.linalg.norm(stopped.wv["government"]),
         rtol=1e-6,
     )
-    assert stopped.train_count == 1
+
+
+def test_the_model_keeps_the_rates_and_epochs_it_was_asked_for_after_epoch_by_epoch_training():
+    model = train_word2vec(LEE, alpha=0.03, min_alpha=0.0, **{**SMALL, "epochs": 2})
+    assert (model.alpha, model.min_alpha, model.epochs) == (0.03, 0.0, 2)
+    assert [record["learning_rate"] for record in model.training_history] == pytest.approx([0.015, 0.0])
 
 
 def test_a_monitor_that_is_not_in_the_history_is_named():
