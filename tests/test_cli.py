@@ -104,3 +104,31 @@ def test_word2vec_mistakes_are_one_line_with_status_2(arguments, message, tmp_pa
     assert cli.main(["word2vec", command, *rest, *output]) == 2
     error = capsys.readouterr().err
     assert message in error and len(error.splitlines()) == 1
+
+
+def test_convert_writes_the_zoo_model_of_a_checkpoint(tmp_path, gpt2_checkpoint, capsys):
+    import keras
+
+    output = tmp_path / "gpt2.keras"
+    assert (
+        cli.main(["convert", str(gpt2_checkpoint.write(tmp_path / "gpt2")), "--to", "gpt", "--output", str(output)])
+        == 0
+    )
+    assert "-> gpt (" in capsys.readouterr().out
+    assert keras.models.load_model(output).count_params() == sum(a.size for a in gpt2_checkpoint.arrays().values())
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--to", "resnet50"], "converts to 'gpt', not to='resnet50'"),
+        (["--output", "model.h5"], "--output must end in .keras"),
+        (["--set", "dim=8"], "The checkpoint fixes dim=4"),
+    ],
+)
+def test_convert_mistakes_are_one_line_with_status_2(arguments, message, tmp_path, gpt2_checkpoint, capsys):
+    source = str(gpt2_checkpoint.write(tmp_path / "gpt2"))
+    output = ["--output", str(tmp_path / "out.keras")] if "--output" not in arguments else []
+    assert cli.main(["convert", source, *output, *arguments]) == 2
+    error = capsys.readouterr().err
+    assert message in error and len(error.splitlines()) == 1

@@ -7,6 +7,7 @@ from keras import layers
 from kerazoo._validation import (
     boolean_flags,
     require_activation,
+    require_number,
     require_positive_int,
     require_rank,
     require_rate,
@@ -33,16 +34,16 @@ def _check(x, num_heads, ffn_dim, dropout, attention_dropout, activation, rotary
     return width
 
 
-def _sublayer(x, transform, *, norm_first: bool, dropout: float, name: str):
+def _sublayer(x, transform, *, norm_first: bool, dropout: float, epsilon: float, name: str):
     """`LN(x + drop(f(x)))` (post-norm, the paper's) or `x + drop(f(LN(x)))` (pre-norm)."""
-    y = layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=f"{name}_norm")(x) if norm_first else x
+    y = layers.LayerNormalization(epsilon=epsilon, name=f"{name}_norm")(x) if norm_first else x
     y = transform(y)
     if dropout:
         y = layers.Dropout(dropout, name=f"{name}_dropout")(y)
     y = layers.Add(name=f"{name}_add")([x, y])
     if norm_first:
         return y
-    return layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=f"{name}_norm")(y)
+    return layers.LayerNormalization(epsilon=epsilon, name=f"{name}_norm")(y)
 
 
 def _attention(num_heads, width, attention_dropout, rotary, name):
@@ -67,6 +68,7 @@ def transformer_encoder_block(
     norm_first: bool = False,
     activation="gelu",
     rotary: bool = False,
+    layer_norm_epsilon: float = LAYER_NORM_EPSILON,
     name=None,
 ):
     """Self-attention then a position-wise feed-forward network, each in a residual sublayer.
@@ -85,17 +87,19 @@ def transformer_encoder_block(
         norm_first: pre-norm instead of post-norm.
         activation: activation of the feed-forward network.
         rotary: rotary positions in the attention (then embed tokens with `position="none"`).
+        layer_norm_epsilon: epsilon of the LayerNormalizations (PyTorch's 1e-5 by default; BERT's is 1e-12).
         name: prefix for the layers (`{name}_self_attention`, `{name}_ffn_inner`, ...).
 
     Returns:
         `(batch, seq, dim)` carrying the mask of `x`.
     """
     width = _check(x, num_heads, ffn_dim, dropout, attention_dropout, activation, rotary)
+    require_number("layer_norm_epsilon", layer_norm_epsilon, above=0.0)
     name = name or unique_name("encoder")
+    options = {"norm_first": norm_first, "dropout": dropout, "epsilon": layer_norm_epsilon}
     attention = _attention(num_heads, width, attention_dropout, rotary, f"{name}_self_attention")
-    x = _sublayer(x, lambda h: attention(h, h), norm_first=norm_first, dropout=dropout, name=f"{name}_self_attention")
-    ffn = _feed_forward(width, ffn_dim, activation, f"{name}_ffn")
-    return _sublayer(x, ffn, norm_first=norm_first, dropout=dropout, name=f"{name}_ffn")
+    x = _sublayer(x, lambda h: attention(h, h), **options, name=f"{name}_self_attention")
+    return _sublayer(x, _feed_forward(width, ffn_dim, activation, f"{name}_ffn"), **options, name=f"{name}_ffn")
 
 
 @boolean_flags
@@ -111,6 +115,7 @@ def transformer_decoder_block(
     norm_first: bool = False,
     activation="gelu",
     rotary: bool = False,
+    layer_norm_epsilon: float = LAYER_NORM_EPSILON,
     name=None,
 ):
     """Causal self-attention, optional cross-attention to `context`, then a feed-forward network.
@@ -125,7 +130,7 @@ def transformer_decoder_block(
         num_heads: attention heads; must divide `dim`.
         ffn_dim: hidden width of the feed-forward network.
         causal: position t attends only to positions <= t in the self-attention.
-        dropout, attention_dropout, norm_first, activation: as in `transformer_encoder_block`.
+        dropout, attention_dropout, norm_first, activation, layer_norm_epsilon: as in `transformer_encoder_block`.
         rotary: rotary positions in the self-attention (cross-attention relates two sequences, so none there).
         name: the layer's name; its sublayers are `self_attention`, `cross_attention`, `ffn_inner`, ...
 
@@ -133,6 +138,7 @@ def transformer_decoder_block(
         `(batch, target_seq, dim)` carrying the mask of `x`.
     """
     _check(x, num_heads, ffn_dim, dropout, attention_dropout, activation, rotary)
+    require_number("layer_norm_epsilon", layer_norm_epsilon, above=0.0)
     if context is not None:
         require_rank("context", context, 3, "(batch, source_seq, features)")
     decoder = TransformerDecoder(
@@ -144,6 +150,7 @@ def transformer_decoder_block(
         norm_first=norm_first,
         activation=activation,
         rotary=rotary,
+        layer_norm_epsilon=layer_norm_epsilon,
         name=name or unique_name("decoder"),
     )
     return decoder(x) if context is None else decoder(x, context)

@@ -5,6 +5,7 @@ from kerazoo.layers.activations import gelu_tanh
 from kerazoo.layers.attention_pooling import AttentionPooling
 from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiHeadAttention, apply_rotary
 from kerazoo.layers.position_embedding import PositionEmbedding
+from kerazoo.layers.segment_embedding import SegmentEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
 from kerazoo.layers.text import standardize_words, standardize_words_keep_case, words
 from kerazoo.layers.transformer_decoder import TransformerDecoder
@@ -14,6 +15,7 @@ __all__ = [
     "MultiHeadAttention",
     "PositionEmbedding",
     "RotaryMultiHeadAttention",
+    "SegmentEmbedding",
     "SinusoidalPositionEmbedding",
     "TransformerDecoder",
     "apply_rotary",

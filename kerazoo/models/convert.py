@@ -2,14 +2,21 @@
 
     model = convert.from_keras_applications(keras.applications.ResNet50(weights="imagenet"))
     model = convert.from_keras_applications("~/.keras/models/resnet50_weights_tf_dim_ordering_tf_kernels.h5")
+    model = convert.from_keras_hub(keras_hub.models.GPT2Backbone.from_preset("gpt2_base_en"))
+    model = convert.from_keras_hub("path/to/a/saved/preset")    # GPT2Backbone, BertBackbone, ResNetBackbone
+    model = convert.from_hugging_face("path/to/gpt2")           # config.json + model.safetensors: GPT-2, BERT
+    model = convert.convert(source)                              # any of the above, by what it is
 
 A mapping that would leave a source or target weight unused, or meet a shape it does not expect, is
-refused with the tensor's name and both shapes.
+refused with the tensor's name and both shapes. Nothing is downloaded: sources are objects or local paths.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +120,461 @@ def _copy(layer, values, source_name: str) -> None:
             "Is the source another size or class count?"
         )
     layer.set_weights(values)
+
+
+def convert(source, *, to: str | None = None, **options):
+    """Any supported source, by what it is: a keras.applications ResNet50 (model or `.h5`), a keras-hub
+    backbone (object or preset folder) or a Hugging Face folder (`config.json` + `model.safetensors`).
+
+    `to` names the zoo model you expect (e.g. "gpt"); a source that converts to another one is refused
+    before anything is loaded. `options` go to the converter (see `from_keras_hub`).
+    """
+    kind, target = _identify(source)
+    if to is not None and to != target:
+        raise ValueError(f"`source` converts to {target!r}, not to={to!r}.")
+    if kind == "keras.applications":
+        return from_keras_applications(source, **options)
+    if kind == "keras-hub":
+        return from_keras_hub(source, **options)
+    return from_hugging_face(source, **options)
+
+
+def _identify(source) -> tuple[str, str]:
+    """(the kind of source, the zoo model it converts to), from as little as tells them apart."""
+    import keras
+
+    if isinstance(source, keras.Model):
+        kind = type(source).__name__
+        if kind in _KERAS_HUB:
+            return "keras-hub", _KERAS_HUB[kind](source.get_config())[0]
+        return "keras.applications", "resnet50"
+    path = _existing_path(source)
+    if path.is_file():
+        return "keras.applications", "resnet50"
+    config = _read_config(path)
+    if str(config.get("module", "")).startswith("keras_hub"):
+        kind = config.get("class_name")
+        if kind not in _KERAS_HUB:
+            raise ValueError(f"`source` is a keras-hub {kind}; kerazoo converts {', '.join(sorted(_KERAS_HUB))}.")
+        return "keras-hub", _KERAS_HUB[kind](config["config"])[0]
+    if (path / "model.safetensors").is_file() and config.get("model_type") in _HUGGING_FACE:
+        return "hugging-face", _HF_TARGETS[config["model_type"]]
+    raise ValueError(
+        f"`source` {str(path)!r} is neither a weights file, a keras-hub preset folder (config.json naming a "
+        f"keras-hub class) nor a Hugging Face GPT-2 or BERT folder (config.json + model.safetensors)."
+    )
+
+
+def _read_config(folder: Path) -> dict:
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def from_keras_hub(source, **options):
+    """A keras-hub backbone as the zoo model of the same size, computing the same function.
+
+    `GPT2Backbone` -> `gpt` (logits through the tied token table; `mask_zero=False`, as GPT-2's id 0 is a
+    token); `BertBackbone` -> `transformer_classifier(include_top=False, pooling="cls", num_segments=...)`,
+    whose "sequence_output" and "pooled_output" are keras-hub's (id 0 is BERT's [PAD]: padding is masked);
+    `ResNetBackbone` -> `resnet18/34/50(variant="v1.5", include_top=False)`.
+
+    Args:
+        source: a keras-hub backbone, or the folder of a saved keras-hub preset (`backbone.save_to_preset`
+            or a downloaded Kaggle preset); `keras_hub` must be installed for a folder.
+        **options: builder arguments on top of the ones the checkpoint fixes, e.g. `include_top=True,
+            num_classes=2` for a BERT classifier; the new head ("predictions") is then the only weight
+            the checkpoint does not provide.
+    """
+    backbone = _keras_hub_backbone(source)
+    kind = type(backbone).__name__
+    if kind not in _KERAS_HUB:
+        raise ValueError(f"`source` is a keras-hub {kind}; kerazoo converts {', '.join(sorted(_KERAS_HUB))}.")
+    config = backbone.get_config()
+    name, settings, rename = _KERAS_HUB[kind](config)
+    model = _build(name, settings, options)
+    arrays = {variable.path: np.asarray(variable.numpy()) for variable in backbone.weights}
+    _transplant(model, _Checkpoint(arrays, f"keras-hub {kind}"), rename)
+    return model
+
+
+def from_hugging_face(folder, **options):
+    """A Hugging Face GPT-2 or BERT folder (`config.json` + `model.safetensors`) as `gpt` or
+    `transformer_classifier`. Read with safetensors' NumPy API: PyTorch is not needed.
+
+    GPT-2's fused `c_attn` is split into query, key and value and every projection reshaped to Keras's
+    (dim, heads, head_dim); BERT's Linear kernels are transposed. A `BertForSequenceClassification`
+    checkpoint gives a classifier with its head (logits); a plain `BertModel`, the backbone.
+
+    Args:
+        folder: the checkpoint's folder.
+        **options: builder arguments on top of the ones the checkpoint fixes.
+    """
+    folder = _existing_path(folder)
+    config_file, weights_file = folder / "config.json", folder / "model.safetensors"
+    for path in (config_file, weights_file):
+        if not path.is_file():
+            raise FileNotFoundError(f"A Hugging Face checkpoint folder needs {path.name}; {str(folder)!r} has none.")
+    config = json.loads(config_file.read_text())
+    kind = config.get("model_type")
+    if kind not in _HUGGING_FACE:
+        raise ValueError(
+            f"{str(config_file)!r} describes model_type={kind!r}; kerazoo converts {', '.join(sorted(_HUGGING_FACE))}."
+        )
+    arrays = _read_safetensors(weights_file)
+    name, settings, fetch, checkpoint = _HUGGING_FACE[kind](config, arrays, str(weights_file))
+    model = _build(name, settings, options)
+    _transplant(model, checkpoint, fetch)
+    return model
+
+
+# --- keras-hub ---------------------------------------------------------------------------------------------
+
+
+def _gpt2_from_keras_hub(config):
+    settings = {
+        "vocab_size": config["vocabulary_size"],
+        "max_length": config["max_sequence_length"],
+        "dim": config["hidden_dim"],
+        "num_heads": config["num_heads"],
+        "ffn_dim": config["intermediate_dim"],
+        "num_layers": config["num_layers"],
+        "dropout": config["dropout"],
+        "mask_zero": False,
+    }
+    return (
+        "gpt",
+        settings,
+        _renamer(
+            (r"block(\d+)/", lambda m: f"transformer_layer_{int(m[1]) - 1}/"),
+            (r"/self_attention_norm/", "/self_attention_layer_norm/"),
+            (r"/ffn_inner/", "/feedforward_intermediate_dense/"),
+            (r"/ffn_outer/", "/feedforward_output_dense/"),
+            (r"/ffn_norm/", "/feedforward_layer_norm/"),
+            (r"^final_norm/", "layer_norm/"),
+        ),
+    )
+
+
+def _bert_from_keras_hub(config):
+    from kerazoo.layers import gelu_tanh
+
+    settings = {
+        "vocab_size": config["vocabulary_size"],
+        "max_length": config["max_sequence_length"],
+        "dim": config["hidden_dim"],
+        "num_heads": config["num_heads"],
+        "ffn_dim": config["intermediate_dim"],
+        "num_layers": config["num_layers"],
+        "dropout": config["dropout"],
+        "num_segments": config["num_segments"],
+        "activation": gelu_tanh,  # keras-hub's BERT uses the tanh approximation
+        "pooling": "cls",
+        "include_top": False,
+    }
+    return (
+        "transformer_classifier",
+        settings,
+        _renamer(
+            (r"^embedding_token/", "token_embedding/"),
+            (r"^embedding_position/", "position_embedding/"),
+            (r"^embedding_norm/", "embeddings_layer_norm/"),
+            (r"^encoder(\d+)_", lambda m: f"transformer_layer_{int(m[1]) - 1}/"),
+            (r"/self_attention/", "/self_attention_layer/"),
+            (r"/self_attention_norm/", "/self_attention_layer_norm/"),
+            (r"/ffn_inner/", "/feedforward_intermediate_dense/"),
+            (r"/ffn_outer/", "/feedforward_output_dense/"),
+            (r"/ffn_norm/", "/feedforward_layer_norm/"),
+            (r"^pooler/", "pooled_dense/"),
+        ),
+    )
+
+
+_RESNETS = {("basic_block", (2, 2, 2, 2)): "resnet18", ("basic_block", (3, 4, 6, 3)): "resnet34"}
+_RESNETS[("bottleneck_block", (3, 4, 6, 3))] = "resnet50"
+
+
+def _resnet_from_keras_hub(config):
+    shape = (config["block_type"], tuple(config["stackwise_num_blocks"]))
+    plain = config["input_conv_filters"] == [64] and config["input_conv_kernel_sizes"] == [7]
+    if shape not in _RESNETS or config.get("use_pre_activation") or not plain:
+        raise ValueError(
+            f"The keras-hub ResNetBackbone is {shape[0]} x {list(shape[1])} (pre-activation: "
+            f"{config.get('use_pre_activation')}); kerazoo has ResNet-18, -34 and -50 v1.5 "
+            "(basic 2-2-2-2 and 3-4-6-3, bottleneck 3-4-6-3; a 7x7, 64-filter stem, no pre-activation)."
+        )
+    image_shape = tuple(config.get("image_shape") or (None, None, 3))
+    settings = {"variant": "v1.5", "include_top": False, "input_shape": image_shape}
+    return (
+        _RESNETS[shape],
+        settings,
+        _renamer(
+            (r"^conv(\d)_block(\d+)_", lambda m: f"stack{int(m[1]) - 2}_block{int(m[2]) - 1}_"),
+            (r"_proj_", "_0_"),
+        ),
+    )
+
+
+_KERAS_HUB = {
+    "GPT2Backbone": _gpt2_from_keras_hub,
+    "BertBackbone": _bert_from_keras_hub,
+    "ResNetBackbone": _resnet_from_keras_hub,
+}
+
+
+def _keras_hub_backbone(source):
+    import keras
+
+    if isinstance(source, keras.Model):
+        return source
+    path = _existing_path(source)
+    if not _is_keras_hub_preset(path):
+        raise ValueError(
+            f"`source` {str(path)!r} is not a keras-hub preset folder (its config.json names no keras-hub class)."
+        )
+    try:
+        import keras_hub
+    except ImportError:
+        raise ImportError("Reading a keras-hub preset folder needs keras-hub: pip install keras-hub") from None
+    return keras_hub.models.Backbone.from_preset(str(path))
+
+
+def _is_keras_hub_preset(path: Path) -> bool:
+    return str(_read_config(path).get("module", "")).startswith("keras_hub")
+
+
+# --- Hugging Face --------------------------------------------------------------------------------------------
+
+
+def _read_safetensors(path: Path) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ValueError(f"{str(path)!r} is not a readable safetensors file ({error})") from None
+
+
+_HF_ACTIVATIONS = {"gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "gelu": "gelu", "relu": "relu"}
+
+
+def _activation(config, key: str):
+    from kerazoo.layers import gelu_tanh
+
+    name = config.get(key, "gelu_new")
+    if name not in _HF_ACTIVATIONS:
+        raise ValueError(f"config.json's {key}={name!r} is not one kerazoo has; allowed: {sorted(_HF_ACTIVATIONS)}")
+    return gelu_tanh if _HF_ACTIVATIONS[name] == "gelu_tanh" else _HF_ACTIVATIONS[name]
+
+
+def _gpt2_from_hugging_face(config, arrays, origin):
+    # GPT2LMHeadModel saves under "transformer."; its lm_head is the token table again (tied). Older
+    # checkpoints also store the causal-mask buffers attn.bias / attn.masked_bias, which are not weights.
+    arrays = {key.removeprefix("transformer."): value for key, value in arrays.items()}
+    arrays = {key: value for key, value in arrays.items() if not re.fullmatch(r"h\.\d+\.attn\.(masked_)?bias", key)}
+    checkpoint = _Checkpoint(arrays, origin)
+    if "lm_head.weight" in arrays:
+        checkpoint.take_tied("lm_head.weight", "wte.weight")
+    dim, heads = config["n_embd"], config["n_head"]
+    settings = {
+        "vocab_size": config["vocab_size"],
+        "max_length": config["n_positions"],
+        "dim": dim,
+        "num_heads": heads,
+        "ffn_dim": config.get("n_inner") or 4 * dim,
+        "num_layers": config["n_layer"],
+        "dropout": 0.0,
+        "activation": _activation(config, "activation_function"),
+        "mask_zero": False,
+    }
+    head_dim = dim // heads
+
+    def fetch(path: str):
+        if path in ("token_embedding/embeddings", "position_embedding/embeddings"):
+            return "wte.weight" if path.startswith("token") else "wpe.weight"
+        if path.startswith("final_norm/"):
+            return f"ln_f.{_NORM[path.rsplit('/', 1)[1]]}"
+        block, layer, *rest = path.split("/")
+        prefix, weight = f"h.{int(block.removeprefix('block')) - 1}.", rest[-1]
+        if layer in ("self_attention_norm", "ffn_norm"):
+            return f"{prefix}{'ln_1' if layer == 'self_attention_norm' else 'ln_2'}.{_NORM[weight]}"
+        if layer in ("ffn_inner", "ffn_outer"):  # GPT-2's Conv1D stores (in, out), as Keras does
+            return f"{prefix}mlp.{'c_fc' if layer == 'ffn_inner' else 'c_proj'}.{_LINEAR[weight]}"
+        projection = rest[0]
+        if projection == "attention_output":
+            value = checkpoint.take(f"{prefix}attn.c_proj.{_LINEAR[weight]}")
+            return value.reshape(heads, head_dim, dim) if weight == "kernel" else value
+        # Query, key and value are the thirds of the fused c_attn.
+        fused = checkpoint.take(f"{prefix}attn.c_attn.{_LINEAR[weight]}", partial=True)
+        part = np.split(fused, 3, axis=-1)[("query", "key", "value").index(projection)]
+        return part.reshape(dim, heads, head_dim) if weight == "kernel" else part.reshape(heads, head_dim)
+
+    return "gpt", settings, fetch, checkpoint
+
+
+def _bert_from_hugging_face(config, arrays, origin):
+    # BertFor... models save under "bert."; older checkpoints also store the position_ids buffer.
+    arrays = {key.removeprefix("bert."): value for key, value in arrays.items()}
+    arrays.pop("embeddings.position_ids", None)
+    checkpoint = _Checkpoint(arrays, origin)
+    dim, heads = config["hidden_size"], config["num_attention_heads"]
+    head_dim = dim // heads
+    settings = {
+        "vocab_size": config["vocab_size"],
+        "max_length": config["max_position_embeddings"],
+        "dim": dim,
+        "num_heads": heads,
+        "ffn_dim": config["intermediate_size"],
+        "num_layers": config["num_hidden_layers"],
+        "dropout": 0.0,
+        "num_segments": config.get("type_vocab_size", 2),
+        "layer_norm_epsilon": config.get("layer_norm_eps", 1e-12),
+        "activation": _activation(config, "hidden_act"),
+        "pooling": "cls",
+        "include_top": "classifier.weight" in arrays,
+    }
+    if settings["include_top"]:
+        settings.update(num_classes=arrays["classifier.weight"].shape[0], classifier_activation=None)
+    embeddings = {"embedding_token": "word", "embedding_position": "position", "segment_embedding": "token_type"}
+
+    def fetch(path: str):
+        layer, *rest = path.split("/")
+        weight = rest[-1]
+        if layer in embeddings:
+            return checkpoint.take(f"embeddings.{embeddings[layer]}_embeddings.weight")
+        if layer == "embedding_norm":
+            return checkpoint.take(f"embeddings.LayerNorm.{_NORM[weight]}")
+        if layer in ("pooler", "predictions"):
+            source = "pooler.dense" if layer == "pooler" else "classifier"
+            value = checkpoint.take(f"{source}.{_LINEAR[weight]}")
+            return value.T if weight == "kernel" else value
+        match = re.fullmatch(r"encoder(\d+)_(\w+)", layer)
+        if match is None:
+            raise KeyError(path)
+        prefix, part = f"encoder.layer.{int(match[1]) - 1}.", match[2]
+        if part == "self_attention":
+            projection = rest[0]
+            if projection == "attention_output":
+                value = checkpoint.take(f"{prefix}attention.output.dense.{_LINEAR[weight]}")
+                return value.T.reshape(heads, head_dim, dim) if weight == "kernel" else value
+            value = checkpoint.take(f"{prefix}attention.self.{projection}.{_LINEAR[weight]}")
+            return value.T.reshape(dim, heads, head_dim) if weight == "kernel" else value.reshape(heads, head_dim)
+        sources = {
+            "self_attention_norm": f"{prefix}attention.output.LayerNorm",
+            "ffn_inner": f"{prefix}intermediate.dense",
+            "ffn_outer": f"{prefix}output.dense",
+            "ffn_norm": f"{prefix}output.LayerNorm",
+        }
+        if part not in sources:
+            raise KeyError(path)
+        if part.endswith("norm"):
+            return checkpoint.take(f"{sources[part]}.{_NORM[weight]}")
+        value = checkpoint.take(f"{sources[part]}.{_LINEAR[weight]}")
+        return value.T if weight == "kernel" else value
+
+    return "transformer_classifier", settings, fetch, checkpoint
+
+
+_NORM = {"gamma": "weight", "beta": "bias"}
+_LINEAR = {"kernel": "weight", "bias": "bias"}
+_HUGGING_FACE = {"gpt2": _gpt2_from_hugging_face, "bert": _bert_from_hugging_face}
+_HF_TARGETS = {"gpt2": "gpt", "bert": "transformer_classifier"}
+
+
+# --- the shared transplant ----------------------------------------------------------------------------------
+
+
+class _Checkpoint:
+    """A source's named arrays; each must be taken, and the conversion fails if one is left over."""
+
+    def __init__(self, arrays: dict, origin: str):
+        self.arrays, self.origin = arrays, origin
+        self.taken: set[str] = set()
+
+    def take(self, name: str, *, partial: bool = False) -> np.ndarray:
+        """The array `name`; `partial` for a fused array read once per part (GPT-2's c_attn)."""
+        if name not in self.arrays:
+            raise ValueError(f"{self.origin} has no tensor {name!r}: is it the architecture it claims to be?")
+        if name in self.taken and not partial:
+            raise ValueError(f"{self.origin}'s tensor {name!r} would be used twice.")
+        self.taken.add(name)
+        return np.asarray(self.arrays[name])
+
+    def take_tied(self, name: str, same_as: str) -> None:
+        """Takes an array that must equal another one (a tied output projection)."""
+        if not np.array_equal(self.arrays[name], self.arrays.get(same_as)):
+            raise ValueError(f"{self.origin}'s {name!r} differs from {same_as!r}; kerazoo's gpt ties them.")
+        self.taken.add(name)
+
+    def require_all_taken(self, model_name: str) -> None:
+        unused = sorted(set(self.arrays) - self.taken)
+        if unused:
+            shown = ", ".join(f"{name} {tuple(np.shape(self.arrays[name]))}" for name in unused[:8])
+            more = f" and {len(unused) - 8} more" if len(unused) > 8 else ""
+            raise ValueError(f"{self.origin}'s tensors {shown}{more} have no place in {model_name}.")
+
+
+def _renamer(*rules) -> Callable[[str], str]:
+    """A fetch function made of regex substitutions from kerazoo's weight paths to the source's names."""
+
+    def rename(path: str) -> str:
+        for pattern, replacement in rules:
+            path = re.sub(pattern, replacement, path)
+        return path
+
+    return rename
+
+
+def _transplant(model, checkpoint: _Checkpoint, fetch: Callable[[str], object]) -> None:
+    """Assigns every weight of `model` (but a fresh classifier head) from the checkpoint, checking shapes;
+    then requires every source tensor to have been used. `fetch(path)` gives the source tensor's name, or
+    the array itself where it must be reshaped or split."""
+    for variable in model.weights:
+        if variable.path.startswith("predictions/") and not _provides_head(checkpoint):
+            continue  # a head the user asked for on top of a backbone checkpoint starts fresh
+        found = fetch(variable.path)
+        value = checkpoint.take(found) if isinstance(found, str) else found
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ValueError(
+                f"{checkpoint.origin} gives shape {tuple(value.shape)} for {model.name}'s {variable.path!r}, "
+                f"which needs {tuple(variable.shape)}: is the checkpoint another size?"
+            )
+        variable.assign(value.astype(_dtype(variable)))
+    checkpoint.require_all_taken(model.name)
+
+
+def _provides_head(checkpoint: _Checkpoint) -> bool:
+    return any(name.startswith("classifier.") for name in checkpoint.arrays)
+
+
+def _dtype(variable) -> str:
+    import keras
+
+    return keras.backend.standardize_dtype(variable.dtype)
+
+
+def _build(name: str, settings: dict, options: dict):
+    from kerazoo import models
+
+    clashes = sorted(key for key in options if key in settings and options[key] != settings[key] and key not in _FREE)
+    if clashes:
+        fixed = ", ".join(f"{key}={settings[key]!r}" for key in clashes)
+        raise ValueError(f"The checkpoint fixes {fixed}; these options cannot change it.")
+    return models.build(name, **{**settings, **options})
+
+
+# What a user may choose against a checkpoint's own setting: regularisation, the head and the input size.
+_FREE = {"dropout", "include_top", "num_classes", "classifier_activation", "input_shape", "mask_zero", "name"}
+
+
+def _existing_path(source) -> Path:
+    try:
+        path = Path(os.path.expanduser(os.fspath(source)))
+    except TypeError:
+        raise TypeError(f"`source` must be a model or a path. Received: {type(source).__name__}") from None
+    if not path.exists():
+        raise FileNotFoundError(f"`source` does not exist: {str(path)!r}")
+    return path

@@ -12,10 +12,10 @@ import keras
 from keras import layers
 
 from kerazoo import blocks
-from kerazoo._validation import require_choice
+from kerazoo._validation import require_choice, require_non_negative_int
 from kerazoo.blocks.embedding import POSITIONS, position_embedding
 from kerazoo.blocks.transformer import LAYER_NORM_EPSILON
-from kerazoo.layers import gelu_tanh
+from kerazoo.layers import SegmentEmbedding, gelu_tanh
 from kerazoo.models._common import (
     check_sequence_sizes,
     classifier,
@@ -26,7 +26,9 @@ from kerazoo.models._common import (
 from kerazoo.models.registry import register, token_input_specs
 
 _TINY = {"vocab_size": 50, "max_length": 16, "dim": 16, "num_heads": 2, "ffn_dim": 32, "num_layers": 2}
-POOLINGS = ("mean", "attention")
+POOLINGS = ("mean", "attention", "cls")
+# BERT's LayerNorm epsilon (the TensorFlow original, Hugging Face and keras-hub all use it).
+BERT_LAYER_NORM_EPSILON = 1e-12
 
 
 def layout_map(device_mesh, *, model_axis: str = "model"):
@@ -68,9 +70,9 @@ def _embed(tokens, vocab_size, max_length, dim, position, dropout, name):
     return layers.Dropout(dropout, name=f"{name}_dropout")(x)
 
 
-def _final_norm(x, norm_first: bool, name: str):
+def _final_norm(x, norm_first: bool, name: str, epsilon: float = LAYER_NORM_EPSILON):
     """Pre-norm stacks end un-normalised; they need one last LayerNorm (GPT-2, pre-LN Transformers)."""
-    return layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=name)(x) if norm_first else x
+    return layers.LayerNormalization(epsilon=epsilon, name=name)(x) if norm_first else x
 
 
 @register(
@@ -78,7 +80,7 @@ def _final_norm(x, norm_first: bool, name: str):
     task="text-classification",
     inputs=token_input_specs(),
     outputs="probabilities",
-    paper="Devlin et al. 2019, BERT (encoder); base sizes as defaults",
+    paper="Devlin et al. 2019, BERT (encoder: embedding LayerNorm, post-norm, eps 1e-12); base sizes as defaults",
     small_config={**_TINY, "num_classes": 3},
     layout_map=layout_map,
 )
@@ -95,32 +97,66 @@ def transformer_classifier(
     position: str = "learned",
     rotary: bool = False,
     norm_first: bool = False,
+    activation="gelu",
+    layer_norm_epsilon: float = BERT_LAYER_NORM_EPSILON,
+    embedding_norm: bool = True,
+    num_segments: int = 0,
     pooling: str = "mean",
+    include_top: bool = True,
     embedding_matrix=None,
     trainable_embeddings: bool = True,
     classifier_activation="softmax",
     name: str = "transformer_classifier",
 ):
-    """Token + position embedding, `num_layers` encoder blocks, padding-aware pooling and a classifier.
+    """BERT's encoder: token (+ segment) + position embeddings, LayerNorm, `num_layers` encoder blocks;
+    then pooling and a classifier.
 
-    `pooling` is "mean" (average over real tokens) or "attention" (additive attention pooling).
+    As BERT: the embeddings are summed and normalised (`embedding_norm`), the blocks are post-norm with
+    LayerNorm epsilon 1e-12 and exact GELU (keras-hub's BERT uses the tanh form: `activation=gelu_tanh`).
+    `num_segments=2` adds BERT's segment embedding and a second input, "segment_ids" (then the inputs are
+    {"tokens", "segment_ids"}). `pooling` is "mean" (average over real tokens, the default: kerazoo's
+    pipelines put no [CLS] token first), "attention" (additive attention pooling) or "cls" (BERT's
+    pooler, a tanh Dense on the first position). `include_top=False` gives the backbone: a dict of
+    "sequence_output" `(batch, seq, dim)` and "pooled_output" `(batch, dim)`.
     """
     _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
     require_choice("pooling", pooling, POOLINGS)
+    require_non_negative_int(num_segments=num_segments)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
     tokens = token_input()
-    x = _embed(tokens, vocab_size, max_length, dim, position, dropout, "embedding")
+    x = blocks.token_and_position_embedding(tokens, vocab_size, max_length, dim, position=position, name="embedding")
+    inputs = tokens
+    if num_segments:
+        segment_ids = token_input("segment_ids")
+        inputs = {"tokens": tokens, "segment_ids": segment_ids}
+        x = SegmentEmbedding(num_segments, name="segment_embedding")(x, segment_ids)
+    if embedding_norm:
+        x = layers.LayerNormalization(epsilon=layer_norm_epsilon, name="embedding_norm")(x)
+    x = layers.Dropout(dropout, name="embedding_dropout")(x)
     for index in range(1, num_layers + 1):
         x = blocks.transformer_encoder_block(
-            x, num_heads, ffn_dim, dropout=dropout, norm_first=norm_first, rotary=rotary, name=f"encoder{index}"
+            x,
+            num_heads,
+            ffn_dim,
+            dropout=dropout,
+            norm_first=norm_first,
+            activation=activation,
+            rotary=rotary,
+            layer_norm_epsilon=layer_norm_epsilon,
+            name=f"encoder{index}",
         )
-    x = _final_norm(x, norm_first, "final_norm")
+    sequence = _final_norm(x, norm_first, "final_norm", layer_norm_epsilon)
     if pooling == "mean":
-        x = layers.GlobalAveragePooling1D(name="pool")(x)
+        pooled = layers.GlobalAveragePooling1D(name="pool")(sequence)
+    elif pooling == "attention":
+        pooled = blocks.attention_pooling(sequence, name="pool")
     else:
-        x = blocks.attention_pooling(x, name="pool")
-    x = layers.Dropout(dropout, name="head_dropout")(x)
-    model = keras.Model(tokens, classifier(x, num_classes, classifier_activation), name=name)
+        pooled = layers.Dense(dim, activation="tanh", name="pooler")(sequence[:, 0, :])
+    if include_top:
+        outputs = classifier(layers.Dropout(dropout, name="head_dropout")(pooled), num_classes, classifier_activation)
+    else:
+        outputs = {"sequence_output": sequence, "pooled_output": pooled}
+    model = keras.Model(inputs, outputs, name=name)
     set_token_embeddings(model, "embedding_token", matrix, trainable_embeddings)
     return model
 

@@ -8,7 +8,7 @@ import pytest
 from kerazoo import layers
 
 BATCH = 2
-# (layer factory, inputs without the batch axis, dtype, trainable weights, non-trainable weights)
+# (layer factory, inputs without the batch axis (one axis: ids), dtype, trainable weights, non-trainable weights)
 CASES = {
     "AttentionPooling": (lambda: layers.AttentionPooling(units=3), [(5, 8)], "float32", 3, 0),
     "MultiHeadAttention": (lambda: layers.MultiHeadAttention(2, key_dim=4), [(5, 8), (5, 8)], "float32", 8, 0),
@@ -27,6 +27,7 @@ CASES = {
         26,  # self- and cross-attention 8 each, FFN 4, three LayerNorms 2 each
         0,
     ),
+    "SegmentEmbedding": (lambda: layers.SegmentEmbedding(2), [(5, 8), (5,)], "float32", 1, 0),
     "SinusoidalPositionEmbedding": (
         lambda: layers.SinusoidalPositionEmbedding(max_wavelength=100.0),
         [(5, 8)],
@@ -42,14 +43,25 @@ def test_every_layer_the_package_exports_has_a_contract_case():
     assert exported == set(CASES)
 
 
+def _dtype(shape, dtype):
+    """Inputs of one axis (besides the batch) are ids, the others features."""
+    return "int32" if len(shape) == 1 else dtype
+
+
 def _inputs(shapes, dtype):
-    return [np.random.default_rng(0).standard_normal((BATCH, *shape)).astype(dtype) for shape in shapes]
+    rng = np.random.default_rng(0)
+    return [
+        rng.integers(0, 2, (BATCH, *shape)).astype("int32")
+        if len(shape) == 1
+        else rng.standard_normal((BATCH, *shape)).astype(dtype)
+        for shape in shapes
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_symbolic_and_eager_outputs_agree_in_shape_and_dtype(name):
     make, shapes, dtype, _, _ = CASES[name]
-    symbolic = make()(*[keras.Input(shape, batch_size=BATCH, dtype=dtype) for shape in shapes])
+    symbolic = make()(*[keras.Input(shape, batch_size=BATCH, dtype=_dtype(shape, dtype)) for shape in shapes])
     eager = make()(*_inputs(shapes, dtype))
     assert tuple(symbolic.shape) == tuple(eager.shape)
     assert keras.backend.standardize_dtype(symbolic.dtype) == keras.backend.standardize_dtype(eager.dtype)

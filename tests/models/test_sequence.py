@@ -75,7 +75,7 @@ def test_sequence_models_reject_an_unknown_position_name(name):
 
 def test_transformer_classifier_rejects_an_unknown_pooling():
     with pytest.raises(ValueError, match="`pooling` must be one of 'mean', 'attention'"):
-        models.transformer_classifier(pooling="cls", **models.info("transformer_classifier").small_config)
+        models.transformer_classifier(pooling="max", **models.info("transformer_classifier").small_config)
 
 
 def test_transformer_models_reject_heads_that_do_not_divide_dim():
@@ -98,3 +98,41 @@ def test_gpt_feed_forward_uses_gpt2s_tanh_gelu_by_default_and_exact_gelu_when_as
         np.testing.assert_allclose(
             keras.ops.convert_to_numpy(model.get_layer("block1").ffn_inner.activation(x)), expected, atol=1e-6
         )
+
+
+def bert_backbone(**options):
+    config = {**models.info("transformer_classifier").small_config, "num_segments": 2, "dropout": 0.0}
+    return models.transformer_classifier(**config, pooling="cls", include_top=False, **options)
+
+
+def test_the_bert_backbone_returns_the_sequence_and_the_pooled_first_position():
+    model = bert_backbone()
+    ids = np.array([[3, 4, 5, 0]], "int32")
+    outputs = model({"tokens": ids, "segment_ids": np.array([[0, 0, 1, 0]], "int32")})
+    assert outputs["sequence_output"].shape == (1, 4, 16) and outputs["pooled_output"].shape == (1, 16)
+    pooler = model.get_layer("pooler")
+    expected = np.tanh(np.asarray(outputs["sequence_output"])[:, 0] @ pooler.kernel.numpy() + pooler.bias.numpy())
+    np.testing.assert_allclose(outputs["pooled_output"], expected, atol=1e-5)
+
+
+def test_segments_keep_padding_invisible():
+    """A Keras Add of the segment embedding would drop the padding mask; the segment layer keeps it."""
+    model = bert_backbone()
+    ids, segments = np.array([[3, 4, 5]], "int32"), np.array([[0, 1, 1]], "int32")
+    short = model({"tokens": ids, "segment_ids": segments})["sequence_output"]
+    padded = model({"tokens": np.pad(ids, ((0, 0), (0, 3))), "segment_ids": np.pad(segments, ((0, 0), (0, 3)))})
+    np.testing.assert_allclose(np.asarray(padded["sequence_output"])[:, :3], short, atol=1e-5)
+
+
+def test_the_bert_backbone_reloads_from_a_keras_file_with_the_same_outputs(tmp_path):
+    model = bert_backbone()
+    inputs = {"tokens": np.array([[3, 4, 5, 0]], "int32"), "segment_ids": np.array([[0, 0, 1, 0]], "int32")}
+    model.save(tmp_path / "bert.keras")
+    reloaded = keras.models.load_model(tmp_path / "bert.keras")
+    for key, value in model(inputs).items():
+        np.testing.assert_array_equal(reloaded(inputs)[key], value)
+
+
+def test_layer_norm_epsilon_is_checked_by_name():
+    with pytest.raises(ValueError, match="`layer_norm_epsilon` must be a finite number > 0.0"):
+        bert_backbone(layer_norm_epsilon=0.0)

@@ -4,6 +4,7 @@ import keras
 import pytest
 
 from kerazoo import models
+from kerazoo.layers import gelu_tanh
 from kerazoo.testing import MIXED_POLICIES, Spec, attention_policies, check_model
 
 SEQUENCE_LENGTH = 6
@@ -47,6 +48,14 @@ def test_every_registered_model_passes_the_model_checks(name):
 OPTION_VARIANTS = {
     "gpt without padding (GPT-2's id 0 is a token)": ("gpt", {"mask_zero": False}),
     "gpt with exact GELU": ("gpt", {"activation": "gelu"}),
+    "transformer_classifier with BERT's pooler and tanh GELU": (
+        "transformer_classifier",
+        {"pooling": "cls", "activation": gelu_tanh},
+    ),
+    "transformer_classifier without embedding norm, epsilon 1e-5": (
+        "transformer_classifier",
+        {"embedding_norm": False, "layer_norm_epsilon": 1e-5},
+    ),
 }
 
 
