@@ -13,7 +13,7 @@ from kerazoo._validation import (
     require_rate,
     unique_name,
 )
-from kerazoo.layers import MultiHeadAttention, RotaryMultiHeadAttention, TransformerDecoder
+from kerazoo.layers import MultiHeadAttention, RotaryMultiHeadAttention, TransformerDecoder, gelu_erf
 from kerazoo.layers.transformer_decoder import LAYER_NORM_EPSILON
 
 
@@ -66,7 +66,7 @@ def transformer_encoder_block(
     dropout: float = 0.0,
     attention_dropout: float = 0.0,
     norm_first: bool = False,
-    activation="gelu",
+    activation=gelu_erf,
     rotary: bool = False,
     layer_norm_epsilon: float = LAYER_NORM_EPSILON,
     name=None,
@@ -113,7 +113,7 @@ def transformer_decoder_block(
     dropout: float = 0.0,
     attention_dropout: float = 0.0,
     norm_first: bool = False,
-    activation="gelu",
+    activation=gelu_erf,
     rotary: bool = False,
     layer_norm_epsilon: float = LAYER_NORM_EPSILON,
     name=None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kerazoo.cli import convert, info, launch, train, word2vec
+from kerazoo.cli import convert, export, info, launch, train, word2vec
 from kerazoo.cli._common import UsageError
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError)
@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (info, train, convert, word2vec, launch):
+    for group in (info, train, convert, export, word2vec, launch):
         group.add_commands(commands)
     return parser
 

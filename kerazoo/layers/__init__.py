@@ -1,7 +1,7 @@
 """The few Layer classes the blocks need, GPT-2's activation and the text standardize functions; all
 registered with Keras under the package "kerazoo"."""
 
-from kerazoo.layers.activations import gelu_tanh
+from kerazoo.layers.activations import gelu_erf, gelu_tanh
 from kerazoo.layers.attention_pooling import AttentionPooling
 from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiHeadAttention, apply_rotary
 from kerazoo.layers.position_embedding import PositionEmbedding
@@ -19,6 +19,7 @@ __all__ = [
     "SinusoidalPositionEmbedding",
     "TransformerDecoder",
     "apply_rotary",
+    "gelu_erf",
     "gelu_tanh",
     "sinusoidal_positions",
     "standardize_words",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from kerazoo.layers.activations import gelu_erf
 from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiHeadAttention
 
 # The epsilon of the original implementations (PyTorch, BERT); Keras's default is 1e-3.
@@ -47,7 +48,7 @@ class TransformerDecoder(keras.layers.Layer):
         dropout: float = 0.0,
         attention_dropout: float = 0.0,
         norm_first: bool = False,
-        activation="gelu",
+        activation=gelu_erf,
         rotary: bool = False,
         layer_norm_epsilon: float = LAYER_NORM_EPSILON,
         **kwargs,

@@ -4,6 +4,7 @@ models.list_models("resnet*")        # ['resnet18', 'resnet34', 'resnet50']
 models.info("gpt").outputs           # 'logits'
 model = models.build("resnet18", classes=10, input_shape=(32, 32, 3))
 model = models.resnet18(classes=10)  # the same builder, called directly
+models.export(model, "resnet18.onnx", format="onnx")  # for serving: saved_model, onnx, litert
 """
 
 from kerazoo.models.cnn import lenet5, resnet18, resnet34, resnet50, simple_cnn
@@ -19,6 +20,7 @@ from kerazoo.models.registry import (
     list_models,
     register,
 )
+from kerazoo.models.serving import export
 from kerazoo.models.transformer import gpt, transformer_classifier, transformer_seq2seq
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "bilstm_attention_classifier",
     "build",
     "check_arguments",
+    "export",
     "generate",
     "gpt",
     "info",

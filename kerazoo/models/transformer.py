@@ -15,7 +15,7 @@ from kerazoo import blocks
 from kerazoo._validation import require_choice, require_non_negative_int
 from kerazoo.blocks.embedding import POSITIONS, position_embedding
 from kerazoo.blocks.transformer import LAYER_NORM_EPSILON
-from kerazoo.layers import SegmentEmbedding, gelu_tanh
+from kerazoo.layers import SegmentEmbedding, gelu_erf, gelu_tanh
 from kerazoo.models._common import (
     check_sequence_sizes,
     classifier,
@@ -97,7 +97,7 @@ def transformer_classifier(
     position: str = "learned",
     rotary: bool = False,
     norm_first: bool = False,
-    activation="gelu",
+    activation=gelu_erf,
     layer_norm_epsilon: float = BERT_LAYER_NORM_EPSILON,
     embedding_norm: bool = True,
     num_segments: int = 0,
@@ -112,7 +112,7 @@ def transformer_classifier(
     then pooling and a classifier.
 
     As BERT: the embeddings are summed and normalised (`embedding_norm`), the blocks are post-norm with
-    LayerNorm epsilon 1e-12 and exact GELU (keras-hub's BERT uses the tanh form: `activation=gelu_tanh`).
+    LayerNorm epsilon 1e-12 and exact GELU (`gelu_erf`; keras-hub's BERT uses the tanh form, `gelu_tanh`).
     `num_segments=2` adds BERT's segment embedding and a second input, "segment_ids" (then the inputs are
     {"tokens", "segment_ids"}). `pooling` is "mean" (average over real tokens, the default: kerazoo's
     pipelines put no [CLS] token first), "attention" (additive attention pooling) or "cls" (BERT's
