@@ -9,24 +9,25 @@ import pytest
 TESTS = Path(__file__).parent
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="starts the JAX run from the main run")
-def test_block_suite_passes_on_jax_without_tensorflow():
-    pytest.importorskip("jax")
+# What must work wherever Keras runs: blocks, layers, the registry, decoding, distribution's entry point.
+SUITES = [
+    TESTS / "blocks",
+    TESTS / "layers",
+    TESTS / "models" / "test_registry.py",
+    TESTS / "distribute" / "test_any_backend.py",
+    TESTS / "test_package.py",
+    Path(__file__),
+]
+
+
+def run_suites(backend: str, suites, *, pythonpath=()) -> None:
     env = {
         **os.environ,
-        "KERAS_BACKEND": "jax",
-        "PYTHONPATH": os.pathsep.join([str(TESTS / "without_tensorflow"), os.environ.get("PYTHONPATH", "")]),
+        "KERAS_BACKEND": backend,
+        "PYTHONPATH": os.pathsep.join([*map(str, pythonpath), os.environ.get("PYTHONPATH", "")]),
     }
-    suites = [
-        str(TESTS / "blocks"),
-        str(TESTS / "layers"),
-        str(TESTS / "models" / "test_registry.py"),
-        str(TESTS / "distribute" / "test_any_backend.py"),
-        str(TESTS / "test_package.py"),
-        __file__,
-    ]
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", *suites, "-q", "-p", "no:cacheprovider", "-n", "2"],
+        [sys.executable, "-m", "pytest", *map(str, suites), "-q", "-p", "no:cacheprovider", "-n", "2"],
         env=env,
         capture_output=True,
         text=True,
@@ -35,7 +36,22 @@ def test_block_suite_passes_on_jax_without_tensorflow():
     assert " passed" in run.stdout.splitlines()[-1]
 
 
-@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="checks the JAX run's environment")
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="starts the JAX run from the main run")
+def test_block_suite_passes_on_jax_without_tensorflow():
+    pytest.importorskip("jax")
+    run_suites("jax", SUITES, pythonpath=[TESTS / "without_tensorflow"])
+
+
+@pytest.mark.slow  # three minutes, and PyPI's torch is gigabytes: CI installs it for the slow pass only
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="starts the PyTorch run from the main run")
+def test_block_suite_and_generation_pass_on_pytorch():
+    """TensorFlow stays installed but is never imported: PyTorch's Triton and TensorFlow each bring an LLVM,
+    and one process cannot load both (hiding TensorFlow as the JAX run does breaks torch's own probing)."""
+    pytest.importorskip("torch")
+    run_suites("torch", [*SUITES, TESTS / "models" / "test_generation.py"])
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax", reason="checks the JAX run's environment")
 def test_tensorflow_cannot_be_imported_in_the_jax_run():
     with pytest.raises(ImportError):
         import tensorflow  # noqa: F401

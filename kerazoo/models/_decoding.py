@@ -257,7 +257,7 @@ def _position(sequence, t):
 
 def _compile(step, model):
     """XLA-compiles the step on TensorFlow and JAX (on JAX with the weights as arguments, not constants);
-    PyTorch runs it eagerly."""
+    PyTorch runs it eagerly, without recording gradients."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -274,4 +274,8 @@ def _compile(step, model):
 
         compiled = jax.jit(stateless)
         return lambda *args: compiled([variable.value for variable in variables], *args)
+    if backend == "torch":
+        import torch
+
+        return torch.no_grad()(step)
     return step

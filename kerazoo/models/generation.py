@@ -111,7 +111,7 @@ def _generate_cached(decoding, inputs, lengths, max_new_tokens, temperature, top
         growing = (t + 1 >= lengths) & (t + 1 < lengths + max_new_tokens) & ~finished
         if growing.any():
             next_tokens = _choose(
-                np.asarray(logits, dtype="float64")[growing],
+                keras.ops.convert_to_numpy(logits).astype("float64")[growing],
                 temperature,
                 top_k,
                 [rngs[r] for r in rows[growing]],
