@@ -157,7 +157,8 @@ def _identify(source) -> tuple[str, str]:
         if kind not in _KERAS_HUB:
             raise ValueError(f"`source` is a keras-hub {kind}; kerazoo converts {', '.join(sorted(_KERAS_HUB))}.")
         return "keras-hub", _KERAS_HUB[kind](config["config"])[0]
-    if (path / "model.safetensors").is_file() and config.get("model_type") in _HUGGING_FACE:
+    weights = ("model.safetensors", "model.safetensors.index.json")
+    if any((path / name).is_file() for name in weights) and config.get("model_type") in _HUGGING_FACE:
         return "hugging-face", _HF_TARGETS[config["model_type"]]
     raise ValueError(
         f"`source` {str(path)!r} is neither a weights file, a keras-hub preset folder (config.json naming a "
@@ -213,18 +214,17 @@ def from_hugging_face(folder, **options):
         **options: builder arguments on top of the ones the checkpoint fixes.
     """
     folder = _existing_path(folder)
-    config_file, weights_file = folder / "config.json", folder / "model.safetensors"
-    for path in (config_file, weights_file):
-        if not path.is_file():
-            raise FileNotFoundError(f"A Hugging Face checkpoint folder needs {path.name}; {str(folder)!r} has none.")
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise FileNotFoundError(f"A Hugging Face checkpoint folder needs config.json; {str(folder)!r} has none.")
     config = json.loads(config_file.read_text())
     kind = config.get("model_type")
     if kind not in _HUGGING_FACE:
         raise ValueError(
             f"{str(config_file)!r} describes model_type={kind!r}; kerazoo converts {', '.join(sorted(_HUGGING_FACE))}."
         )
-    arrays = _read_safetensors(weights_file)
-    name, settings, fetch, checkpoint = _HUGGING_FACE[kind](config, arrays, str(weights_file))
+    arrays, origin = _read_hugging_face_weights(folder)
+    name, settings, fetch, checkpoint = _HUGGING_FACE[kind](config, arrays, origin)
     model = _build(name, settings, options)
     _transplant(model, checkpoint, fetch)
     return model
@@ -348,6 +348,23 @@ def _is_keras_hub_preset(path: Path) -> bool:
 # --- Hugging Face --------------------------------------------------------------------------------------------
 
 
+def _read_hugging_face_weights(folder: Path) -> tuple[dict, str]:
+    """The arrays of `model.safetensors`, or of every shard its `model.safetensors.index.json` lists."""
+    single, index = folder / "model.safetensors", folder / "model.safetensors.index.json"
+    if single.is_file():
+        return _read_safetensors(single), str(single)
+    if not index.is_file():
+        raise FileNotFoundError(
+            f"A Hugging Face checkpoint folder needs model.safetensors (or its shards and "
+            f"model.safetensors.index.json); {str(folder)!r} has neither."
+        )
+    shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+    arrays = {}
+    for shard in shards:
+        arrays.update(_read_safetensors(folder / shard))
+    return arrays, str(index)
+
+
 def _read_safetensors(path: Path) -> dict:
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
@@ -358,16 +375,16 @@ def _read_safetensors(path: Path) -> dict:
         raise ValueError(f"{str(path)!r} is not a readable safetensors file ({error})") from None
 
 
-_HF_ACTIVATIONS = {"gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "gelu": "gelu", "relu": "relu"}
+_HF_ACTIVATIONS = ("gelu_new", "gelu_pytorch_tanh", "gelu", "relu")
 
 
 def _activation(config, key: str):
-    from kerazoo.layers import gelu_tanh
+    from kerazoo.layers import gelu_erf, gelu_tanh
 
     name = config.get(key, "gelu_new")
     if name not in _HF_ACTIVATIONS:
-        raise ValueError(f"config.json's {key}={name!r} is not one kerazoo has; allowed: {sorted(_HF_ACTIVATIONS)}")
-    return gelu_tanh if _HF_ACTIVATIONS[name] == "gelu_tanh" else _HF_ACTIVATIONS[name]
+        raise ValueError(f"config.json's {key}={name!r} is not one kerazoo has; allowed: {list(_HF_ACTIVATIONS)}")
+    return {"gelu": gelu_erf, "relu": "relu"}.get(name, gelu_tanh)
 
 
 def _gpt2_from_hugging_face(config, arrays, origin):
@@ -487,6 +504,10 @@ _HF_TARGETS = {"gpt2": "gpt", "bert": "transformer_classifier"}
 # --- the shared transplant ----------------------------------------------------------------------------------
 
 
+class _MissingTensor(ValueError):
+    """A tensor the mapping looks for is not in the checkpoint."""
+
+
 class _Checkpoint:
     """A source's named arrays; each must be taken, and the conversion fails if one is left over."""
 
@@ -497,7 +518,7 @@ class _Checkpoint:
     def take(self, name: str, *, partial: bool = False) -> np.ndarray:
         """The array `name`; `partial` for a fused array read once per part (GPT-2's c_attn)."""
         if name not in self.arrays:
-            raise ValueError(f"{self.origin} has no tensor {name!r}: is it the architecture it claims to be?")
+            raise _MissingTensor(f"{self.origin} has no tensor {name!r}: is it the architecture it claims to be?")
         if name in self.taken and not partial:
             raise ValueError(f"{self.origin}'s tensor {name!r} would be used twice.")
         self.taken.add(name)
@@ -535,8 +556,13 @@ def _transplant(model, checkpoint: _Checkpoint, fetch: Callable[[str], object]) 
     for variable in model.weights:
         if variable.path.startswith("predictions/") and not _provides_head(checkpoint):
             continue  # a head the user asked for on top of a backbone checkpoint starts fresh
-        found = fetch(variable.path)
-        value = checkpoint.take(found) if isinstance(found, str) else found
+        try:
+            found = fetch(variable.path)
+            value = checkpoint.take(found) if isinstance(found, str) else found
+        except _MissingTensor as error:
+            raise _MissingTensor(
+                f"{error} {model.name}'s {variable.path!r} {tuple(variable.shape)} needs it."
+            ) from None
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(
                 f"{checkpoint.origin} gives shape {tuple(value.shape)} for {model.name}'s {variable.path!r}, "

@@ -10,7 +10,7 @@ from kerazoo.testing import MIXED_POLICIES, Spec, attention_policies, check_mode
 SEQUENCE_LENGTH = 6
 
 
-def specs_for(name: str, model: keras.Model) -> list[Spec]:
+def specs_for(name: str, model: keras.Model, *, padded: bool = True) -> list[Spec]:
     """Random inputs by each input's role: images as floats, token ids below their vocabulary, padded."""
     config = models.info(name).small_config
     roles = {spec.name: spec.role for spec in models.info(name).inputs}
@@ -21,7 +21,7 @@ def specs_for(name: str, model: keras.Model) -> list[Spec]:
         else:
             vocab = config.get("target_vocab_size") if roles[tensor.name] == "target_ids" else None
             vocab = vocab or config["vocab_size"]
-            specs.append(Spec((SEQUENCE_LENGTH,), "int32", vocab_size=vocab, padded=True, name=tensor.name))
+            specs.append(Spec((SEQUENCE_LENGTH,), "int32", vocab_size=vocab, padded=padded, name=tensor.name))
     return specs
 
 
@@ -56,6 +56,7 @@ OPTION_VARIANTS = {
         "transformer_classifier",
         {"embedding_norm": False, "layer_norm_epsilon": 1e-5},
     ),
+    "resnet18 v1 (stride in the first 1x1, keras.applications' layout)": ("resnet18", {"variant": "v1"}),
 }
 
 
@@ -65,6 +66,7 @@ def test_model_options_pass_the_model_checks(variant):
     name, options = OPTION_VARIANTS[variant]
     config = {**models.info(name).small_config, **options}
     padded = options.get("mask_zero", True)
-    spec = Spec((SEQUENCE_LENGTH,), "int32", vocab_size=config["vocab_size"], padded=padded, name="tokens")
-    result = check_model(lambda: models.build(name, **config), spec, policies=attention_policies())
-    assert (result.padding_error is not None) == padded
+    policies = attention_policies() if models.info(name).family == "transformer" else MIXED_POLICIES
+    specs = specs_for(name, models.build(name, **config), padded=padded)
+    result = check_model(lambda: models.build(name, **config), *specs, policies=policies)
+    assert (result.padding_error is not None) == any(spec.padded for spec in specs)
