@@ -233,8 +233,9 @@ def from_hugging_face(folder, **options):
 # --- keras-hub ---------------------------------------------------------------------------------------------
 
 
-def _gpt2_from_keras_hub(config):
-    settings = {
+def _keras_hub_sizes(config) -> dict:
+    """The sizes keras-hub's Transformer backbones share, as kerazoo's builder arguments."""
+    return {
         "vocab_size": config["vocabulary_size"],
         "max_length": config["max_sequence_length"],
         "dim": config["hidden_dim"],
@@ -242,54 +243,47 @@ def _gpt2_from_keras_hub(config):
         "ffn_dim": config["intermediate_dim"],
         "num_layers": config["num_layers"],
         "dropout": config["dropout"],
-        "mask_zero": False,
     }
-    return (
-        "gpt",
-        settings,
-        _renamer(
-            (r"block(\d+)/", lambda m: f"transformer_layer_{int(m[1]) - 1}/"),
-            (r"/self_attention_norm/", "/self_attention_layer_norm/"),
-            (r"/ffn_inner/", "/feedforward_intermediate_dense/"),
-            (r"/ffn_outer/", "/feedforward_output_dense/"),
-            (r"/ffn_norm/", "/feedforward_layer_norm/"),
-            (r"^final_norm/", "layer_norm/"),
-        ),
+
+
+# keras-hub's TransformerEncoder and TransformerDecoder name their sublayers alike.
+_KERAS_HUB_SUBLAYERS = (
+    (r"/self_attention_norm/", "/self_attention_layer_norm/"),
+    (r"/ffn_inner/", "/feedforward_intermediate_dense/"),
+    (r"/ffn_outer/", "/feedforward_output_dense/"),
+    (r"/ffn_norm/", "/feedforward_layer_norm/"),
+)
+
+
+def _gpt2_from_keras_hub(config):
+    rename = _renamer(
+        (r"block(\d+)/", lambda m: f"transformer_layer_{int(m[1]) - 1}/"),
+        *_KERAS_HUB_SUBLAYERS,
+        (r"^final_norm/", "layer_norm/"),
     )
+    return "gpt", {**_keras_hub_sizes(config), "mask_zero": False}, rename
 
 
 def _bert_from_keras_hub(config):
     from kerazoo.layers import gelu_tanh
 
     settings = {
-        "vocab_size": config["vocabulary_size"],
-        "max_length": config["max_sequence_length"],
-        "dim": config["hidden_dim"],
-        "num_heads": config["num_heads"],
-        "ffn_dim": config["intermediate_dim"],
-        "num_layers": config["num_layers"],
-        "dropout": config["dropout"],
+        **_keras_hub_sizes(config),
         "num_segments": config["num_segments"],
         "activation": gelu_tanh,  # keras-hub's BERT uses the tanh approximation
         "pooling": "cls",
         "include_top": False,
     }
-    return (
-        "transformer_classifier",
-        settings,
-        _renamer(
-            (r"^embedding_token/", "token_embedding/"),
-            (r"^embedding_position/", "position_embedding/"),
-            (r"^embedding_norm/", "embeddings_layer_norm/"),
-            (r"^encoder(\d+)_", lambda m: f"transformer_layer_{int(m[1]) - 1}/"),
-            (r"/self_attention/", "/self_attention_layer/"),
-            (r"/self_attention_norm/", "/self_attention_layer_norm/"),
-            (r"/ffn_inner/", "/feedforward_intermediate_dense/"),
-            (r"/ffn_outer/", "/feedforward_output_dense/"),
-            (r"/ffn_norm/", "/feedforward_layer_norm/"),
-            (r"^pooler/", "pooled_dense/"),
-        ),
+    rename = _renamer(
+        (r"^embedding_token/", "token_embedding/"),
+        (r"^embedding_position/", "position_embedding/"),
+        (r"^embedding_norm/", "embeddings_layer_norm/"),
+        (r"^encoder(\d+)_", lambda m: f"transformer_layer_{int(m[1]) - 1}/"),
+        (r"/self_attention/", "/self_attention_layer/"),
+        *_KERAS_HUB_SUBLAYERS,
+        (r"^pooler/", "pooled_dense/"),
     )
+    return "transformer_classifier", settings, rename
 
 
 _RESNETS = {("basic_block", (2, 2, 2, 2)): "resnet18", ("basic_block", (3, 4, 6, 3)): "resnet34"}
