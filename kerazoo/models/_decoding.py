@@ -11,6 +11,7 @@ and models users assemble from the blocks decode the same way.
 
 from __future__ import annotations
 
+import abc
 import itertools
 import weakref
 
@@ -54,25 +55,26 @@ def growing_input(model: keras.Model) -> str | None:
     )
 
 
-class Decoding:
+class Decoding(abc.ABC):
     """`start(inputs)` -> state; `step(buffer, t, state)` -> (float32 logits for position t, state).
 
     `inputs` is what the model takes; `buffer` is the whole `(batch, length)` id buffer of the growing
-    input, of which the step reads position t.
+    input, of which the step reads position t. A decoding holds the model's layers and variables but not
+    the model itself, so the cache of decodings (keyed weakly by model) lets a dropped model go.
     """
 
     def __init__(self, model: keras.Model, length: int, growing: str | None):
-        self.model = model
         self.length = length
         self.growing = growing
-        self.step = _compile(self._step, model)
+        self.step = _compile(self._step, model.variables)
 
+    @abc.abstractmethod
     def start(self, inputs):
         """The state before position 0, from the model's inputs (what does not grow is read here, once)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _step(self, buffer, t, state):
-        raise NotImplementedError
+        """Logits for position t and the state after it."""
 
 
 class _TransformerDecoding(Decoding):
@@ -255,7 +257,7 @@ def _position(sequence, t):
     return ops.slice(sequence, (0, t, 0), (shape[0], 1, shape[2]))
 
 
-def _compile(step, model):
+def _compile(step, variables):
     """XLA-compiles the step on TensorFlow and JAX (on JAX with the weights as arguments, not constants);
     PyTorch runs it eagerly, without recording gradients."""
     backend = keras.backend.backend()
@@ -265,8 +267,6 @@ def _compile(step, model):
         return tf.function(step, jit_compile=True, reduce_retracing=True)
     if backend == "jax":
         import jax
-
-        variables = model.variables
 
         def stateless(values, *args):
             with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
