@@ -36,6 +36,17 @@ def model_settings(info, data, settings: Mapping) -> dict:
     return {**settings, **fixed}
 
 
+def _require_inputs_fed(model, info) -> None:
+    """The pipelines feed the inputs the registry describes; a setting that adds one is refused here."""
+    built = sorted(model.input) if isinstance(model.input, dict) else [model.input.name]
+    fed = sorted(spec.name for spec in info.inputs)
+    if built != fed:
+        raise ValueError(
+            f"With these settings {model.name} takes inputs {built}; kerazoo train feeds {fed}. Build and fit "
+            "such a model in Python (for num_segments, say, with your own segment ids)."
+        )
+
+
 def objective(info):
     """The loss and metrics for a model's task and outputs: sparse labels, and for sequences next-token ids
     with padding (id 0) left out of the loss."""
@@ -137,6 +148,7 @@ def train(
             download=download,
         )
         model = models.build(name, **model_settings(info, dataset, settings))
+        _require_inputs_fed(model, info)
         steps = cardinality(dataset.train)  # batches per epoch, a partial one kept or dropped as loaded
         rate = learning_rate_schedule(schedule, learning_rate, total_steps=steps * epochs)
         loss, metrics = objective(info)

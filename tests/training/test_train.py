@@ -64,6 +64,10 @@ def test_config_json_repeats_a_run_and_the_command_line_overrides_it(tmp_path, c
         (["lenet5", "--schedule", "cosine", "--learning-rate", "-1"], "`learning_rate` must be a positive number"),
         (["lenet5", "--batch-size", "5000"], "`batch_size` (5000) is larger than the training set of 'digits'"),
         (["lenet5", "--data", "tfds:mnist", "--no-download"], "tfds:mnist is not available offline"),
+        (
+            ["transformer_classifier", "--set", "num_segments=2"],
+            "takes inputs ['segment_ids', 'tokens']; kerazoo train feeds ['tokens']",
+        ),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(arguments, message, tmp_path, capsys):
