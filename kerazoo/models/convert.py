@@ -409,7 +409,10 @@ def _gpt2_from_hugging_face(config, arrays, origin):
         if path.startswith("final_norm/"):
             return f"ln_f.{_NORM[path.rsplit('/', 1)[1]]}"
         block, layer, *rest = path.split("/")
-        prefix, weight = f"h.{int(block.removeprefix('block')) - 1}.", rest[-1]
+        number = re.fullmatch(r"block(\d+)", block)
+        if number is None or not rest:
+            raise KeyError(path)
+        prefix, weight = f"h.{int(number[1]) - 1}.", rest[-1]
         if layer in ("self_attention_norm", "ffn_norm"):
             return f"{prefix}{'ln_1' if layer == 'self_attention_norm' else 'ln_2'}.{_NORM[weight]}"
         if layer in ("ffn_inner", "ffn_outer"):  # GPT-2's Conv1D stores (in, out), as Keras does
@@ -556,6 +559,11 @@ def _transplant(model, checkpoint: _Checkpoint, fetch: Callable[[str], object]) 
         except _MissingTensor as error:
             raise _MissingTensor(
                 f"{error} {model.name}'s {variable.path!r} {tuple(variable.shape)} needs it."
+            ) from None
+        except KeyError:  # a weight the mapping does not know, added by an option the checkpoint lacks
+            raise ValueError(
+                f"{model.name}'s {variable.path!r} {tuple(variable.shape)} has no counterpart in {checkpoint.origin}; "
+                "leave out the option that adds it."
             ) from None
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(

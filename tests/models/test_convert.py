@@ -267,3 +267,8 @@ def test_a_checkpoint_in_shards_converts_like_one_file(tmp_path, gpt2_checkpoint
     (folder / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
     ids = np.array([[1, 2, 3]], "int32")
     np.testing.assert_array_equal(convert.convert(folder, to="gpt")(ids), whole(ids))
+
+
+def test_an_option_that_adds_weights_the_checkpoint_lacks_is_refused_by_name(tmp_path, gpt2_checkpoint):
+    with pytest.raises(ValueError, match="gpt's 'logits/kernel' .* has no counterpart in .*leave out the option"):
+        convert.from_hugging_face(gpt2_checkpoint.write(tmp_path), tie_embeddings=False)
