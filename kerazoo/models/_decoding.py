@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 import itertools
 import weakref
+from typing import NamedTuple
 
 import keras
 from keras import ops
@@ -21,6 +22,31 @@ from keras import ops
 from kerazoo.layers import TransformerDecoder
 
 _DECODINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ANALYSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _Analysis(NamedTuple):
+    """What the graph says about generating with a model: the growing input (None for a single one, "" when
+    no input reaches a decoder) and the layers that carry state (holding layers, not the model)."""
+
+    growing: str | None
+    decoders: list
+    recurrent: keras.layers.Layer | None
+
+
+def _analyse(model: keras.Model) -> _Analysis:
+    """Found once per model: each probe builds trial sub-models, too slow to repeat at every `generate`."""
+    if model not in _ANALYSES:
+        inputs = model.input
+        candidates = inputs.items() if isinstance(inputs, dict) else [(None, inputs)]
+        analysis = _Analysis("", [], None)
+        for name, tensor in candidates:
+            decoders, recurrent = _stateful_layers(model, tensor)
+            if decoders or recurrent or name is None:
+                analysis = _Analysis(name, decoders, recurrent)
+                break
+        _ANALYSES[model] = analysis
+    return _ANALYSES[model]
 
 
 def decoding_for(model: keras.Model, length: int) -> Decoding:
@@ -33,26 +59,20 @@ def decoding_for(model: keras.Model, length: int) -> Decoding:
 
 def has_state(model: keras.Model) -> bool:
     """Whether the model has decoders that carry state, so that it can decode one position per step."""
-    try:
-        growing = growing_input(model)
-    except ValueError:
-        return False
-    decoders, recurrent = _stateful_layers(model, model.input[growing] if growing else model.input)
-    return bool(decoders or recurrent)
+    analysis = _analyse(model)
+    return bool(analysis.decoders or analysis.recurrent)
 
 
 def growing_input(model: keras.Model) -> str | None:
     """The name of the input that generation extends (None for a single unnamed input), found from the graph."""
-    inputs = model.input
-    if not isinstance(inputs, dict):
-        return None
-    for name, tensor in inputs.items():
-        if any(_stateful_layers(model, tensor)):
-            return name
-    raise ValueError(
-        f"generate() extends the input that feeds the model's decoder; {model.name} has inputs {sorted(inputs)} "
-        "and none of them reaches a TransformerDecoder or a recurrent layer started from a state."
-    )
+    growing = _analyse(model).growing
+    if growing == "":
+        raise ValueError(
+            f"generate() extends the input that feeds the model's decoder; {model.name} has inputs "
+            f"{sorted(model.input)} and none of them reaches a TransformerDecoder or a recurrent layer started "
+            "from a state."
+        )
+    return growing
 
 
 class Decoding(abc.ABC):
@@ -148,7 +168,7 @@ class _RecurrentDecoding(Decoding):
 def _split(model, length) -> Decoding:
     growing = growing_input(model)
     tokens = model.input[growing] if growing else model.input
-    decoders, recurrent = _stateful_layers(model, tokens)
+    _, decoders, recurrent = _analyse(model)
     if decoders:
         for previous, decoder in itertools.pairwise(decoders):
             if _call_inputs(decoder)[0] is not previous.output:
@@ -216,11 +236,8 @@ def _frozen(model, tensors):
 
 def _head_extras(model, start) -> list:
     """The tensors besides `start` that the layers after it read (an encoder's output, say)."""
-    try:
-        keras.Model(start, model.output)
+    if _feeds(start, model.output):
         return []
-    except ValueError:
-        pass
     producers = {}
     for layer in model.layers:
         try:
@@ -229,13 +246,17 @@ def _head_extras(model, start) -> list:
             continue
         for tensor in keras.tree.flatten(outputs):
             producers[id(tensor)] = layer
-    extras = []
+    known: dict[int, bool] = {}  # residual graphs reach a tensor by many paths: decide each once
 
     def depends(tensor) -> bool:
-        if tensor is start:
-            return True
-        layer = producers.get(id(tensor))
-        return layer is not None and any(depends(parent) for parent in _call_inputs(layer))
+        if id(tensor) not in known:
+            layer = producers.get(id(tensor))
+            known[id(tensor)] = tensor is start or (
+                layer is not None and any(depends(parent) for parent in _call_inputs(layer))
+            )
+        return known[id(tensor)]
+
+    extras = []
 
     def collect(tensor):
         if tensor is start:
