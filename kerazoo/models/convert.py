@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from kerazoo.models._hugging_face import HUGGING_FACE, HUGGING_FACE_TARGETS, read_hugging_face_weights
+from kerazoo.models._transplant import Checkpoint, build, renamer, transplant
 
 
 def from_keras_applications(source, *, input_shape=None):
@@ -158,8 +159,8 @@ def _identify(source) -> tuple[str, str]:
             raise ValueError(f"`source` is a keras-hub {kind}; kerazoo converts {', '.join(sorted(_KERAS_HUB))}.")
         return "keras-hub", _KERAS_HUB[kind](config["config"])[0]
     weights = ("model.safetensors", "model.safetensors.index.json")
-    if any((path / name).is_file() for name in weights) and config.get("model_type") in _HUGGING_FACE:
-        return "hugging-face", _HF_TARGETS[config["model_type"]]
+    if any((path / name).is_file() for name in weights) and config.get("model_type") in HUGGING_FACE:
+        return "hugging-face", HUGGING_FACE_TARGETS[config["model_type"]]
     raise ValueError(
         f"`source` {str(path)!r} is neither a weights file, a keras-hub preset folder (config.json naming a "
         f"keras-hub class) nor a Hugging Face GPT-2 or BERT folder (config.json + model.safetensors)."
@@ -195,9 +196,9 @@ def from_keras_hub(source, **options):
         raise ValueError(f"`source` is a keras-hub {kind}; kerazoo converts {', '.join(sorted(_KERAS_HUB))}.")
     config = backbone.get_config()
     name, settings, rename = _KERAS_HUB[kind](config)
-    model = _build(name, settings, options)
+    model = build(name, settings, options)
     arrays = {variable.path: np.asarray(variable.numpy()) for variable in backbone.weights}
-    _transplant(model, _Checkpoint(arrays, f"keras-hub {kind}"), rename)
+    transplant(model, Checkpoint(arrays, f"keras-hub {kind}"), rename)
     return model
 
 
@@ -219,14 +220,14 @@ def from_hugging_face(folder, **options):
         raise FileNotFoundError(f"A Hugging Face checkpoint folder needs config.json; {str(folder)!r} has none.")
     config = json.loads(config_file.read_text())
     kind = config.get("model_type")
-    if kind not in _HUGGING_FACE:
+    if kind not in HUGGING_FACE:
         raise ValueError(
-            f"{str(config_file)!r} describes model_type={kind!r}; kerazoo converts {', '.join(sorted(_HUGGING_FACE))}."
+            f"{str(config_file)!r} describes model_type={kind!r}; kerazoo converts {', '.join(sorted(HUGGING_FACE))}."
         )
-    arrays, origin = _read_hugging_face_weights(folder)
-    name, settings, fetch, checkpoint = _HUGGING_FACE[kind](config, arrays, origin)
-    model = _build(name, settings, options)
-    _transplant(model, checkpoint, fetch)
+    arrays, origin = read_hugging_face_weights(folder)
+    name, settings, fetch, checkpoint = HUGGING_FACE[kind](config, arrays, origin)
+    model = build(name, settings, options)
+    transplant(model, checkpoint, fetch)
     return model
 
 
@@ -256,7 +257,7 @@ _KERAS_HUB_SUBLAYERS = (
 
 
 def _gpt2_from_keras_hub(config):
-    rename = _renamer(
+    rename = renamer(
         (r"block(\d+)/", lambda m: f"transformer_layer_{int(m[1]) - 1}/"),
         *_KERAS_HUB_SUBLAYERS,
         (r"^final_norm/", "layer_norm/"),
@@ -274,7 +275,7 @@ def _bert_from_keras_hub(config):
         "pooling": "cls",
         "include_top": False,
     }
-    rename = _renamer(
+    rename = renamer(
         (r"^embedding_token/", "token_embedding/"),
         (r"^embedding_position/", "position_embedding/"),
         (r"^embedding_norm/", "embeddings_layer_norm/"),
@@ -304,7 +305,7 @@ def _resnet_from_keras_hub(config):
     return (
         _RESNETS[shape],
         settings,
-        _renamer(
+        renamer(
             (r"^conv(\d)_block(\d+)_", lambda m: f"stack{int(m[1]) - 2}_block{int(m[2]) - 1}_"),
             (r"_proj_", "_0_"),
         ),
@@ -337,265 +338,6 @@ def _keras_hub_backbone(source):
 
 def _is_keras_hub_preset(path: Path) -> bool:
     return str(_read_config(path).get("module", "")).startswith("keras_hub")
-
-
-# --- Hugging Face --------------------------------------------------------------------------------------------
-
-
-def _read_hugging_face_weights(folder: Path) -> tuple[dict, str]:
-    """The arrays of `model.safetensors`, or of every shard its `model.safetensors.index.json` lists."""
-    single, index = folder / "model.safetensors", folder / "model.safetensors.index.json"
-    if single.is_file():
-        return _read_safetensors(single), str(single)
-    if not index.is_file():
-        raise FileNotFoundError(
-            f"A Hugging Face checkpoint folder needs model.safetensors (or its shards and "
-            f"model.safetensors.index.json); {str(folder)!r} has neither."
-        )
-    shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-    arrays = {}
-    for shard in shards:
-        arrays.update(_read_safetensors(folder / shard))
-    return arrays, str(index)
-
-
-def _read_safetensors(path: Path) -> dict:
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
-    try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as error:
-        raise ValueError(f"{str(path)!r} is not a readable safetensors file ({error})") from None
-
-
-_HF_ACTIVATIONS = ("gelu_new", "gelu_pytorch_tanh", "gelu", "relu")
-
-
-def _activation(config, key: str):
-    from kerazoo.layers import gelu_erf, gelu_tanh
-
-    name = config.get(key, "gelu_new")
-    if name not in _HF_ACTIVATIONS:
-        raise ValueError(f"config.json's {key}={name!r} is not one kerazoo has; allowed: {list(_HF_ACTIVATIONS)}")
-    return {"gelu": gelu_erf, "relu": "relu"}.get(name, gelu_tanh)
-
-
-def _gpt2_from_hugging_face(config, arrays, origin):
-    # GPT2LMHeadModel saves under "transformer."; its lm_head is the token table again (tied). Older
-    # checkpoints also store the causal-mask buffers attn.bias / attn.masked_bias, which are not weights.
-    arrays = {key.removeprefix("transformer."): value for key, value in arrays.items()}
-    arrays = {key: value for key, value in arrays.items() if not re.fullmatch(r"h\.\d+\.attn\.(masked_)?bias", key)}
-    checkpoint = _Checkpoint(arrays, origin)
-    if "lm_head.weight" in arrays:
-        checkpoint.take_tied("lm_head.weight", "wte.weight")
-    dim, heads = config["n_embd"], config["n_head"]
-    settings = {
-        "vocab_size": config["vocab_size"],
-        "max_length": config["n_positions"],
-        "dim": dim,
-        "num_heads": heads,
-        "ffn_dim": config.get("n_inner") or 4 * dim,
-        "num_layers": config["n_layer"],
-        "dropout": 0.0,
-        "activation": _activation(config, "activation_function"),
-        "mask_zero": False,
-    }
-    head_dim = dim // heads
-
-    def fetch(path: str):
-        if path in ("token_embedding/embeddings", "position_embedding/embeddings"):
-            return "wte.weight" if path.startswith("token") else "wpe.weight"
-        if path.startswith("final_norm/"):
-            return f"ln_f.{_NORM[path.rsplit('/', 1)[1]]}"
-        block, layer, *rest = path.split("/")
-        number = re.fullmatch(r"block(\d+)", block)
-        if number is None or not rest:
-            raise KeyError(path)
-        prefix, weight = f"h.{int(number[1]) - 1}.", rest[-1]
-        if layer in ("self_attention_norm", "ffn_norm"):
-            return f"{prefix}{'ln_1' if layer == 'self_attention_norm' else 'ln_2'}.{_NORM[weight]}"
-        if layer in ("ffn_inner", "ffn_outer"):  # GPT-2's Conv1D stores (in, out), as Keras does
-            return f"{prefix}mlp.{'c_fc' if layer == 'ffn_inner' else 'c_proj'}.{_LINEAR[weight]}"
-        projection = rest[0]
-        if projection == "attention_output":
-            value = checkpoint.take(f"{prefix}attn.c_proj.{_LINEAR[weight]}")
-            return value.reshape(heads, head_dim, dim) if weight == "kernel" else value
-        # Query, key and value are the thirds of the fused c_attn.
-        fused = checkpoint.take(f"{prefix}attn.c_attn.{_LINEAR[weight]}", partial=True)
-        part = np.split(fused, 3, axis=-1)[("query", "key", "value").index(projection)]
-        return part.reshape(dim, heads, head_dim) if weight == "kernel" else part.reshape(heads, head_dim)
-
-    return "gpt", settings, fetch, checkpoint
-
-
-def _bert_from_hugging_face(config, arrays, origin):
-    # BertFor... models save under "bert."; older checkpoints also store the position_ids buffer.
-    arrays = {key.removeprefix("bert."): value for key, value in arrays.items()}
-    arrays.pop("embeddings.position_ids", None)
-    checkpoint = _Checkpoint(arrays, origin)
-    dim, heads = config["hidden_size"], config["num_attention_heads"]
-    head_dim = dim // heads
-    settings = {
-        "vocab_size": config["vocab_size"],
-        "max_length": config["max_position_embeddings"],
-        "dim": dim,
-        "num_heads": heads,
-        "ffn_dim": config["intermediate_size"],
-        "num_layers": config["num_hidden_layers"],
-        "dropout": 0.0,
-        "num_segments": config.get("type_vocab_size", 2),
-        "layer_norm_epsilon": config.get("layer_norm_eps", 1e-12),
-        "activation": _activation(config, "hidden_act"),
-        "pooling": "cls",
-        "include_top": "classifier.weight" in arrays,
-    }
-    if settings["include_top"]:
-        settings.update(num_classes=arrays["classifier.weight"].shape[0], classifier_activation=None)
-    embeddings = {"embedding_token": "word", "embedding_position": "position", "segment_embedding": "token_type"}
-
-    def fetch(path: str):
-        layer, *rest = path.split("/")
-        weight = rest[-1]
-        if layer in embeddings:
-            return checkpoint.take(f"embeddings.{embeddings[layer]}_embeddings.weight")
-        if layer == "embedding_norm":
-            return checkpoint.take(f"embeddings.LayerNorm.{_NORM[weight]}")
-        if layer in ("pooler", "predictions"):
-            source = "pooler.dense" if layer == "pooler" else "classifier"
-            value = checkpoint.take(f"{source}.{_LINEAR[weight]}")
-            return value.T if weight == "kernel" else value
-        match = re.fullmatch(r"encoder(\d+)_(\w+)", layer)
-        if match is None:
-            raise KeyError(path)
-        prefix, part = f"encoder.layer.{int(match[1]) - 1}.", match[2]
-        if part == "self_attention":
-            projection = rest[0]
-            if projection == "attention_output":
-                value = checkpoint.take(f"{prefix}attention.output.dense.{_LINEAR[weight]}")
-                return value.T.reshape(heads, head_dim, dim) if weight == "kernel" else value
-            value = checkpoint.take(f"{prefix}attention.self.{projection}.{_LINEAR[weight]}")
-            return value.T.reshape(dim, heads, head_dim) if weight == "kernel" else value.reshape(heads, head_dim)
-        sources = {
-            "self_attention_norm": f"{prefix}attention.output.LayerNorm",
-            "ffn_inner": f"{prefix}intermediate.dense",
-            "ffn_outer": f"{prefix}output.dense",
-            "ffn_norm": f"{prefix}output.LayerNorm",
-        }
-        if part not in sources:
-            raise KeyError(path)
-        if part.endswith("norm"):
-            return checkpoint.take(f"{sources[part]}.{_NORM[weight]}")
-        value = checkpoint.take(f"{sources[part]}.{_LINEAR[weight]}")
-        return value.T if weight == "kernel" else value
-
-    return "transformer_classifier", settings, fetch, checkpoint
-
-
-_NORM = {"gamma": "weight", "beta": "bias"}
-_LINEAR = {"kernel": "weight", "bias": "bias"}
-_HUGGING_FACE = {"gpt2": _gpt2_from_hugging_face, "bert": _bert_from_hugging_face}
-_HF_TARGETS = {"gpt2": "gpt", "bert": "transformer_classifier"}
-
-
-# --- the shared transplant ----------------------------------------------------------------------------------
-
-
-class _MissingTensor(ValueError):
-    """A tensor the mapping looks for is not in the checkpoint."""
-
-
-class _Checkpoint:
-    """A source's named arrays; each must be taken, and the conversion fails if one is left over."""
-
-    def __init__(self, arrays: dict, origin: str):
-        self.arrays, self.origin = arrays, origin
-        self.taken: set[str] = set()
-
-    def take(self, name: str, *, partial: bool = False) -> np.ndarray:
-        """The array `name`; `partial` for a fused array read once per part (GPT-2's c_attn)."""
-        if name not in self.arrays:
-            raise _MissingTensor(f"{self.origin} has no tensor {name!r}: is it the architecture it claims to be?")
-        if name in self.taken and not partial:
-            raise ValueError(f"{self.origin}'s tensor {name!r} would be used twice.")
-        self.taken.add(name)
-        return np.asarray(self.arrays[name])
-
-    def take_tied(self, name: str, same_as: str) -> None:
-        """Takes an array that must equal another one (a tied output projection)."""
-        if not np.array_equal(self.arrays[name], self.arrays.get(same_as)):
-            raise ValueError(f"{self.origin}'s {name!r} differs from {same_as!r}; kerazoo's gpt ties them.")
-        self.taken.add(name)
-
-    def require_all_taken(self, model_name: str) -> None:
-        unused = sorted(set(self.arrays) - self.taken)
-        if unused:
-            shown = ", ".join(f"{name} {tuple(np.shape(self.arrays[name]))}" for name in unused[:8])
-            more = f" and {len(unused) - 8} more" if len(unused) > 8 else ""
-            raise ValueError(f"{self.origin}'s tensors {shown}{more} have no place in {model_name}.")
-
-
-def _renamer(*rules) -> Callable[[str], str]:
-    """A fetch function made of regex substitutions from kerazoo's weight paths to the source's names."""
-
-    def rename(path: str) -> str:
-        for pattern, replacement in rules:
-            path = re.sub(pattern, replacement, path)
-        return path
-
-    return rename
-
-
-def _transplant(model, checkpoint: _Checkpoint, fetch: Callable[[str], object]) -> None:
-    """Assigns every weight of `model` (but a fresh classifier head) from the checkpoint, checking shapes;
-    then requires every source tensor to have been used. `fetch(path)` gives the source tensor's name, or
-    the array itself where it must be reshaped or split."""
-    for variable in model.weights:
-        if variable.path.startswith("predictions/") and not _provides_head(checkpoint):
-            continue  # a head the user asked for on top of a backbone checkpoint starts fresh
-        try:
-            found = fetch(variable.path)
-            value = checkpoint.take(found) if isinstance(found, str) else found
-        except _MissingTensor as error:
-            raise _MissingTensor(
-                f"{error} {model.name}'s {variable.path!r} {tuple(variable.shape)} needs it."
-            ) from None
-        except KeyError:  # a weight the mapping does not know, added by an option the checkpoint lacks
-            raise ValueError(
-                f"{model.name}'s {variable.path!r} {tuple(variable.shape)} has no counterpart in {checkpoint.origin}; "
-                "leave out the option that adds it."
-            ) from None
-        if tuple(value.shape) != tuple(variable.shape):
-            raise ValueError(
-                f"{checkpoint.origin} gives shape {tuple(value.shape)} for {model.name}'s {variable.path!r}, "
-                f"which needs {tuple(variable.shape)}: is the checkpoint another size?"
-            )
-        variable.assign(value.astype(_dtype(variable)))
-    checkpoint.require_all_taken(model.name)
-
-
-def _provides_head(checkpoint: _Checkpoint) -> bool:
-    return any(name.startswith("classifier.") for name in checkpoint.arrays)
-
-
-def _dtype(variable) -> str:
-    import keras
-
-    return keras.backend.standardize_dtype(variable.dtype)
-
-
-def _build(name: str, settings: dict, options: dict):
-    from kerazoo import models
-
-    clashes = sorted(key for key in options if key in settings and options[key] != settings[key] and key not in _FREE)
-    if clashes:
-        fixed = ", ".join(f"{key}={settings[key]!r}" for key in clashes)
-        raise ValueError(f"The checkpoint fixes {fixed}; these options cannot change it.")
-    return models.build(name, **{**settings, **options})
-
-
-# What a user may choose against a checkpoint's own setting: regularisation, the head and the input size.
-_FREE = {"dropout", "include_top", "num_classes", "classifier_activation", "input_shape", "mask_zero", "name"}
 
 
 def _existing_path(source) -> Path:

@@ -1,0 +1,171 @@
+"""Hugging Face GPT-2 and BERT checkpoints (`config.json` + safetensors) mapped onto kerazoo's weights.
+
+Each `*_from_hugging_face(config, arrays, origin)` returns the zoo model's name, the builder arguments the
+checkpoint fixes, a fetch function from kerazoo weight paths to source tensors, and the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from kerazoo.models._transplant import Checkpoint
+
+
+def read_hugging_face_weights(folder: Path) -> tuple[dict, str]:
+    """The arrays of `model.safetensors`, or of every shard its `model.safetensors.index.json` lists."""
+    single, index = folder / "model.safetensors", folder / "model.safetensors.index.json"
+    if single.is_file():
+        return _read_safetensors(single), str(single)
+    if not index.is_file():
+        raise FileNotFoundError(
+            f"A Hugging Face checkpoint folder needs model.safetensors (or its shards and "
+            f"model.safetensors.index.json); {str(folder)!r} has neither."
+        )
+    shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+    arrays = {}
+    for shard in shards:
+        arrays.update(_read_safetensors(folder / shard))
+    return arrays, str(index)
+
+
+def _read_safetensors(path: Path) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ValueError(f"{str(path)!r} is not a readable safetensors file ({error})") from None
+
+
+_HF_ACTIVATIONS = ("gelu_new", "gelu_pytorch_tanh", "gelu", "relu")
+
+
+def _activation(config, key: str):
+    from kerazoo.layers import gelu_erf, gelu_tanh
+
+    name = config.get(key, "gelu_new")
+    if name not in _HF_ACTIVATIONS:
+        raise ValueError(f"config.json's {key}={name!r} is not one kerazoo has; allowed: {list(_HF_ACTIVATIONS)}")
+    return {"gelu": gelu_erf, "relu": "relu"}.get(name, gelu_tanh)
+
+
+def _gpt2_from_hugging_face(config, arrays, origin):
+    # GPT2LMHeadModel saves under "transformer."; its lm_head is the token table again (tied). Older
+    # checkpoints also store the causal-mask buffers attn.bias / attn.masked_bias, which are not weights.
+    arrays = {key.removeprefix("transformer."): value for key, value in arrays.items()}
+    arrays = {key: value for key, value in arrays.items() if not re.fullmatch(r"h\.\d+\.attn\.(masked_)?bias", key)}
+    checkpoint = Checkpoint(arrays, origin)
+    if "lm_head.weight" in arrays:
+        checkpoint.take_tied("lm_head.weight", "wte.weight")
+    dim, heads = config["n_embd"], config["n_head"]
+    settings = {
+        "vocab_size": config["vocab_size"],
+        "max_length": config["n_positions"],
+        "dim": dim,
+        "num_heads": heads,
+        "ffn_dim": config.get("n_inner") or 4 * dim,
+        "num_layers": config["n_layer"],
+        "dropout": 0.0,
+        "activation": _activation(config, "activation_function"),
+        "mask_zero": False,
+    }
+    head_dim = dim // heads
+
+    def fetch(path: str):
+        if path in ("token_embedding/embeddings", "position_embedding/embeddings"):
+            return "wte.weight" if path.startswith("token") else "wpe.weight"
+        if path.startswith("final_norm/"):
+            return f"ln_f.{_NORM[path.rsplit('/', 1)[1]]}"
+        block, layer, *rest = path.split("/")
+        number = re.fullmatch(r"block(\d+)", block)
+        if number is None or not rest:
+            raise KeyError(path)
+        prefix, weight = f"h.{int(number[1]) - 1}.", rest[-1]
+        if layer in ("self_attention_norm", "ffn_norm"):
+            return f"{prefix}{'ln_1' if layer == 'self_attention_norm' else 'ln_2'}.{_NORM[weight]}"
+        if layer in ("ffn_inner", "ffn_outer"):  # GPT-2's Conv1D stores (in, out), as Keras does
+            return f"{prefix}mlp.{'c_fc' if layer == 'ffn_inner' else 'c_proj'}.{_LINEAR[weight]}"
+        projection = rest[0]
+        if projection == "attention_output":
+            value = checkpoint.take(f"{prefix}attn.c_proj.{_LINEAR[weight]}")
+            return value.reshape(heads, head_dim, dim) if weight == "kernel" else value
+        # Query, key and value are the thirds of the fused c_attn.
+        fused = checkpoint.take(f"{prefix}attn.c_attn.{_LINEAR[weight]}", partial=True)
+        part = np.split(fused, 3, axis=-1)[("query", "key", "value").index(projection)]
+        return part.reshape(dim, heads, head_dim) if weight == "kernel" else part.reshape(heads, head_dim)
+
+    return "gpt", settings, fetch, checkpoint
+
+
+def _bert_from_hugging_face(config, arrays, origin):
+    # BertFor... models save under "bert."; older checkpoints also store the position_ids buffer.
+    arrays = {key.removeprefix("bert."): value for key, value in arrays.items()}
+    arrays.pop("embeddings.position_ids", None)
+    checkpoint = Checkpoint(arrays, origin)
+    dim, heads = config["hidden_size"], config["num_attention_heads"]
+    head_dim = dim // heads
+    settings = {
+        "vocab_size": config["vocab_size"],
+        "max_length": config["max_position_embeddings"],
+        "dim": dim,
+        "num_heads": heads,
+        "ffn_dim": config["intermediate_size"],
+        "num_layers": config["num_hidden_layers"],
+        "dropout": 0.0,
+        "num_segments": config.get("type_vocab_size", 2),
+        "layer_norm_epsilon": config.get("layer_norm_eps", 1e-12),
+        "activation": _activation(config, "hidden_act"),
+        "pooling": "cls",
+        "include_top": "classifier.weight" in arrays,
+    }
+    if settings["include_top"]:
+        settings.update(num_classes=arrays["classifier.weight"].shape[0], classifier_activation=None)
+    embeddings = {"embedding_token": "word", "embedding_position": "position", "segment_embedding": "token_type"}
+
+    def fetch(path: str):
+        layer, *rest = path.split("/")
+        weight = rest[-1]
+        if layer in embeddings:
+            return checkpoint.take(f"embeddings.{embeddings[layer]}_embeddings.weight")
+        if layer == "embedding_norm":
+            return checkpoint.take(f"embeddings.LayerNorm.{_NORM[weight]}")
+        if layer in ("pooler", "predictions"):
+            source = "pooler.dense" if layer == "pooler" else "classifier"
+            value = checkpoint.take(f"{source}.{_LINEAR[weight]}")
+            return value.T if weight == "kernel" else value
+        match = re.fullmatch(r"encoder(\d+)_(\w+)", layer)
+        if match is None:
+            raise KeyError(path)
+        prefix, part = f"encoder.layer.{int(match[1]) - 1}.", match[2]
+        if part == "self_attention":
+            projection = rest[0]
+            if projection == "attention_output":
+                value = checkpoint.take(f"{prefix}attention.output.dense.{_LINEAR[weight]}")
+                return value.T.reshape(heads, head_dim, dim) if weight == "kernel" else value
+            value = checkpoint.take(f"{prefix}attention.self.{projection}.{_LINEAR[weight]}")
+            return value.T.reshape(dim, heads, head_dim) if weight == "kernel" else value.reshape(heads, head_dim)
+        sources = {
+            "self_attention_norm": f"{prefix}attention.output.LayerNorm",
+            "ffn_inner": f"{prefix}intermediate.dense",
+            "ffn_outer": f"{prefix}output.dense",
+            "ffn_norm": f"{prefix}output.LayerNorm",
+        }
+        if part not in sources:
+            raise KeyError(path)
+        if part.endswith("norm"):
+            return checkpoint.take(f"{sources[part]}.{_NORM[weight]}")
+        value = checkpoint.take(f"{sources[part]}.{_LINEAR[weight]}")
+        return value.T if weight == "kernel" else value
+
+    return "transformer_classifier", settings, fetch, checkpoint
+
+
+_NORM = {"gamma": "weight", "beta": "bias"}
+_LINEAR = {"kernel": "weight", "bias": "bias"}
+HUGGING_FACE = {"gpt2": _gpt2_from_hugging_face, "bert": _bert_from_hugging_face}
+HUGGING_FACE_TARGETS = {"gpt2": "gpt", "bert": "transformer_classifier"}
