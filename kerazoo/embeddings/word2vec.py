@@ -187,8 +187,8 @@ def _train(model, path: Path, epochs: int, callbacks: list) -> None:
     """Trains epoch by epoch through gensim's public `train()`, so that a callback can stop between epochs.
 
     Each call trains one epoch with the slice of the linear alpha decay that epoch has in one long call,
-    so an early stop leaves the model exactly as the full run
-    was after that epoch. gensim runs its train-level hooks once per call; ours run once per training.
+    so an early stop leaves the model exactly as the full run was after that epoch. gensim runs its
+    train-level hooks once per call; ours run once per training.
     """
     alpha, min_alpha = model.alpha, model.min_alpha
     hooks = _EpochHooks(callbacks)

@@ -116,9 +116,8 @@ class MultiHeadAttention(keras.layers.MultiHeadAttention):
             visible = None if value_mask is None else ops.cast(value_mask, "bool")[:, None, None, :]
         else:
             query_projected = self._position(query_projected, cache_index)
-            new = self.compute_cache(value)  # (batch, 2, steps, heads, key_dim)
-            key_new = self._position(new[:, 0], cache_index)
-            new = ops.stack([ops.cast(key_new, cache.dtype), ops.cast(new[:, 1], cache.dtype)], axis=1)
+            key = self._position(self._key_dense(value), cache_index)  # (batch, steps, heads, key_dim)
+            new = ops.stack([ops.cast(key, cache.dtype), ops.cast(self._value_dense(value), cache.dtype)], axis=1)
             cache = ops.slice_update(cache, (0, 0, cache_index, 0, 0), new)
             steps = ops.shape(query)[1]
             # Query i sits at position cache_index + i and sees the cache up to there.
