@@ -12,6 +12,7 @@ and models users assemble from the blocks decode the same way.
 from __future__ import annotations
 
 import abc
+import functools
 import itertools
 import weakref
 from typing import NamedTuple
@@ -79,14 +80,17 @@ class Decoding(abc.ABC):
     """`start(inputs)` -> state; `step(buffer, t, state)` -> (float32 logits for position t, state).
 
     `inputs` is what the model takes; `buffer` is the whole `(batch, length)` id buffer of the growing
-    input, of which the step reads position t. A decoding holds the model's layers and variables but not
-    the model itself, so the cache of decodings (keyed weakly by model) lets a dropped model go.
+    input, of which the step reads position t. `prefill(buffer, state, steps)` runs positions
+    `0 .. steps - 1` (prompt tokens every row has) for their state alone. A decoding holds the model's
+    layers and variables but not the model itself, so the cache of decodings (keyed weakly by model) lets
+    a dropped model go.
     """
 
     def __init__(self, model: keras.Model, length: int, growing: str | None):
         self.length = length
         self.growing = growing
-        self.step = _compile(self._step, model.variables)
+        self.variables = model.variables
+        self.step = _compile(self._step, self.variables)
 
     @abc.abstractmethod
     def start(self, inputs):
@@ -96,10 +100,21 @@ class Decoding(abc.ABC):
     def _step(self, buffer, t, state):
         """Logits for position t and the state after it."""
 
+    def prefill(self, buffer, state, steps: int):
+        """The state after positions `0 .. steps - 1`; one step at a time unless a subclass does better."""
+        for t in range(steps):
+            _, state = self.step(buffer, ops.convert_to_tensor(t, "int32"), state)
+        return state
+
+    def greedy(self, buffer, lengths, limits, end_token: int, first: int, state, *, padded: bool):
+        """The whole greedy continuation in one compiled call, or None where the subclass has no such loop."""
+        return None
+
 
 class _TransformerDecoding(Decoding):
     """A chain of TransformerDecoders, each with its self-attention cache and, with a context, its
-    cross-attention keys and values."""
+    cross-attention keys and values. The prompt's common part runs as one chunk (the decoders attend
+    causally within it), and greedy decoding runs as one compiled loop, with no trip to the host per token."""
 
     def __init__(self, model, length, growing, tokens, decoders):
         self.decoders = decoders
@@ -113,6 +128,7 @@ class _TransformerDecoding(Decoding):
             )
         self.encoder = _frozen(model, [context[0] for context in contexts]) if self.with_context else None
         self.head = keras.Model(decoders[-1].output, model.output)
+        self._compiled = {}
         super().__init__(model, length, growing)
 
     def start(self, inputs):
@@ -127,15 +143,57 @@ class _TransformerDecoding(Decoding):
         ]
         return caches, cross, masks
 
-    def _step(self, buffer, t, state):
+    def _advance(self, buffer, t, state, steps: int):
+        """The decoders' output at positions `t .. t + steps - 1` and the state after them."""
         caches, cross, masks = state
-        x = _position(self.prefix(buffer), t)
+        x = _position(self.prefix(buffer), t, steps)
         new_caches = []
         for index, (decoder, cache) in enumerate(zip(self.decoders, caches, strict=True)):
             extra = {"cross_attention_cache": cross[index], "context_mask": masks[index]} if cross else {}
             x, cache = decoder(x, self_attention_cache=cache, cache_index=t, **extra)
             new_caches.append(cache)
-        return ops.cast(self.head(x)[:, 0], "float32"), (new_caches, cross, masks)
+        return x, (new_caches, cross, masks)
+
+    def _step(self, buffer, t, state):
+        x, state = self._advance(buffer, t, state, 1)
+        return ops.cast(self.head(x)[:, 0], "float32"), state
+
+    def prefill(self, buffer, state, steps: int):
+        if ("prefill", steps) not in self._compiled:
+            chunk = lambda buffer, state: self._advance(buffer, 0, state, steps)[1]  # noqa: E731
+            self._compiled["prefill", steps] = _compile(chunk, self.variables)
+        return self._compiled["prefill", steps](buffer, state)
+
+    def greedy(self, buffer, lengths, limits, end_token: int, first: int, state, *, padded: bool):
+        if ("greedy", padded) not in self._compiled:
+            loop = functools.partial(self._greedy, padded=padded)
+            self._compiled["greedy", padded] = _compile(loop, self.variables)
+        int32 = functools.partial(ops.convert_to_tensor, dtype="int32")
+        loop = self._compiled["greedy", padded]
+        return loop(int32(buffer), int32(lengths), int32(limits), int32(end_token), int32(first), state)
+
+    def _greedy(self, buffer, lengths, limits, end_token, first, state, *, padded):
+        """Positions `first + 1 ..` of each row whose prompt has ended, each the argmax of the logits at the
+        position before, until every row reached its limit or its end token. The caches are the only
+        state carried through the loop; the cross-attention keys and values stay as they are."""
+        _, cross, masks = state
+        last = ops.shape(buffer)[1] - 1
+
+        def unfinished(t, buffer, finished, caches):
+            return (t < last) & ops.any(~finished & (t + 1 < limits))
+
+        def extend(t, buffer, finished, caches):
+            logits, (caches, _, _) = self._step(buffer, t, (caches, cross, masks))
+            if padded:  # id 0 is padding: never produce it
+                logits = ops.where(ops.arange(ops.shape(logits)[-1]) == 0, float("-inf"), logits)
+            chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+            growing = (t + 1 >= lengths) & (t + 1 < limits) & ~finished
+            column = ops.where(growing, chosen, ops.take(buffer, t + 1, axis=1))
+            buffer = ops.slice_update(buffer, (0, t + 1), column[:, None])
+            return t + 1, buffer, finished | (growing & (chosen == end_token)), caches
+
+        finished = ops.zeros_like(lengths, dtype="bool")
+        return ops.while_loop(unfinished, extend, (first, buffer, finished, state[0]))[1]
 
 
 class _RecurrentDecoding(Decoding):
@@ -272,10 +330,10 @@ def _head_extras(model, start) -> list:
     return extras
 
 
-def _position(sequence, t):
-    """`sequence[:, t : t + 1]` for a traced `t`."""
+def _position(sequence, t, steps: int = 1):
+    """`sequence[:, t : t + steps]` for a traced `t`."""
     shape = ops.shape(sequence)
-    return ops.slice(sequence, (0, t, 0), (shape[0], 1, shape[2]))
+    return ops.slice(sequence, (0, t, 0), (shape[0], steps, shape[2]))
 
 
 def _compile(step, variables):

@@ -30,6 +30,8 @@ def generate(
     length and runs under XLA: by default one position per step, each decoder carrying its state (the
     Transformer decoders' key/value caches, the LSTM decoder's state) and the encoder run once; with
     `use_cache=False` the model's predict function on one fixed-size buffer, a full forward pass per token.
+    With Transformer decoders the prompt positions every row has run as one chunk, and greedy decoding
+    runs as one compiled loop on the device, with no trip to the host per token.
 
     Args:
         model: a model whose output is `(batch, seq, vocab)` logits, step t predicting token t + 1.
@@ -98,17 +100,27 @@ def generate(
 
 
 def _generate_cached(decoding, inputs, lengths, max_new_tokens, temperature, top_k, rngs, end_token, padded):
-    """The cached path: every position once, prompts teacher-forced, rows grown from their ends."""
+    """The cached path: every position once, the prompts' common part in one call, the rest teacher-forced
+    where a prompt goes on and generated where it has ended; greedy decoding in one compiled loop."""
     buffer = inputs[decoding.growing] if decoding.growing is not None else inputs
     state = decoding.start(inputs)
+    first = int(lengths.min()) - 1  # positions before it are prompt in every row: their state comes at once
+    if first:
+        state = decoding.prefill(keras.ops.convert_to_tensor(buffer), state, first)
+    limits = lengths + max_new_tokens
+    if temperature == 0:
+        end = -1 if end_token is None else end_token
+        grown = decoding.greedy(buffer, lengths, limits, end, first, state, padded=padded)
+        if grown is not None:
+            return keras.ops.convert_to_numpy(grown)
     rows = np.arange(len(buffer))
     finished = np.zeros(len(buffer), dtype=bool)
-    for t in range(buffer.shape[1] - 1):
+    for t in range(first, buffer.shape[1] - 1):
         logits, state = decoding.step(
             keras.ops.convert_to_tensor(buffer), keras.ops.convert_to_tensor(t, "int32"), state
         )
         # Position t + 1 is generated in rows whose prompt ended and which still have tokens to add.
-        growing = (t + 1 >= lengths) & (t + 1 < lengths + max_new_tokens) & ~finished
+        growing = (t + 1 >= lengths) & (t + 1 < limits) & ~finished
         if growing.any():
             next_tokens = _choose(
                 keras.ops.convert_to_numpy(logits).astype("float64")[growing],
@@ -120,7 +132,7 @@ def _generate_cached(decoding, inputs, lengths, max_new_tokens, temperature, top
             buffer[rows[growing], t + 1] = next_tokens
             if end_token is not None:
                 finished[rows[growing]] |= next_tokens == end_token
-        if np.all(finished | (t + 1 >= lengths + max_new_tokens - 1)):
+        if np.all(finished | (t + 1 >= limits - 1)):
             break
     return buffer
 

@@ -118,8 +118,10 @@ def test_an_empty_prompt_is_refused(gpt):
     "variant", [{}, {"position": "none", "rotary": True}, {"position": "sinusoidal", "tie_embeddings": False}]
 )
 def test_the_key_value_cache_gives_the_tokens_of_full_recomputation(variant):
+    """Prompts of 5 and 3 tokens: the first 2 positions run as one chunk, the third row's end is generated
+    while the first row's prompt is still read."""
     model = models.gpt(**{**TINY_GPT, **variant})
-    prompt = np.array([[3, 4, 5], [6, 0, 0]])
+    prompt = np.array([[3, 4, 5, 6, 7], [6, 7, 8, 0, 0]])
     for sampling in ({}, {"temperature": 1.0, "seed": 3}):
         cached = models.generate(model, prompt, 8, use_cache=True, **sampling)
         recomputed = models.generate(model, prompt, 8, use_cache=False, **sampling)
@@ -179,6 +181,17 @@ def test_a_cache_step_is_one_position_of_the_full_forward_pass():
     for t in range(5):
         step, cache = decoder(x[:, t : t + 1], self_attention_cache=cache, cache_index=t)
         np.testing.assert_allclose(keras.ops.convert_to_numpy(step)[:, 0], full[:, t], atol=1e-5)
+
+
+def test_a_chunk_of_positions_through_the_cache_is_the_full_forward_pass():
+    """A prompt's positions at once (prefill) then one more: each position sees only those before it."""
+    decoder = layers.TransformerDecoder(2, 16, norm_first=True, rotary=True)
+    x = np.random.default_rng(0).standard_normal((2, 5, 8)).astype("float32")
+    full = keras.ops.convert_to_numpy(decoder(x))
+    chunk, cache = decoder(x[:, :4], self_attention_cache=decoder.empty_cache(2, 5), cache_index=0)
+    step, _ = decoder(x[:, 4:], self_attention_cache=cache, cache_index=4)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(chunk), full[:, :4], atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(step)[:, 0], full[:, 4], atol=1e-5)
 
 
 def test_a_decoder_built_with_a_context_must_be_called_with_one():
