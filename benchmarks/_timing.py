@@ -1,4 +1,4 @@
-"""Step timing shared by the benchmarks: interleaved rounds, median of rounds, same inputs for everyone."""
+"""Timing shared by every benchmark: contenders take turns round by round, the same inputs for all."""
 
 from __future__ import annotations
 
@@ -10,10 +10,32 @@ import keras
 import numpy as np
 
 
-def train_step_timer(model: keras.Model, inputs, targets) -> Callable[[], None]:
-    """One XLA-compiled forward+backward+update step of `model` on fixed data, compiled before timing."""
-    model.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse", jit_compile=True)
-    model.train_on_batch(inputs, targets)  # trace and compile outside the timed region
+def interleaved(
+    steps: Mapping[str, Callable[[], object]], *, rounds: int, steps_per_round: int, warmup: int = 2
+) -> dict[str, list[float]]:
+    """Seconds per step of each contender in each of `rounds` rounds, the contenders taking turns.
+
+    Taking turns spreads a machine's slow drifts (clock boost, other load) over every contender instead of
+    penalising whichever runs last, and makes the ratio of one round a fair sample of the ratio.
+    """
+    for step in steps.values():  # compilation, caches and the allocator settle outside the timing
+        for _ in range(warmup):
+            step()
+    seconds = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(steps_per_round):
+                step()
+            seconds[name].append((time.perf_counter() - start) / steps_per_round)
+    return seconds
+
+
+def train_step(model: keras.Model, inputs, targets, loss) -> Callable[[], None]:
+    """One XLA-compiled training step (Adam) of `model` on fixed data already converted to tensors."""
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss=loss, jit_compile=True)
+    inputs = keras.tree.map_structure(keras.ops.convert_to_tensor, inputs)
+    targets = keras.ops.convert_to_tensor(targets)
 
     def step():
         model.train_on_batch(inputs, targets)
@@ -21,24 +43,13 @@ def train_step_timer(model: keras.Model, inputs, targets) -> Callable[[], None]:
     return step
 
 
-def compare(steps: Mapping[str, Callable[[], None]], *, rounds: int = 7, steps_per_round: int = 10) -> dict:
-    """Milliseconds per step for each entry, the median over `rounds` rounds run in turn.
-
-    Interleaving the contenders round by round spreads slow drifts of the machine (thermal, other load)
-    over all of them instead of penalising whichever ran last.
-    """
-    for step in steps.values():  # warm caches and allocator
-        for _ in range(2):
-            step()
-    samples = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(steps_per_round):
-                step()
-            samples[name].append((time.perf_counter() - start) / steps_per_round * 1e3)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def random_like(shape, seed=0):
+def random_floats(shape, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape).astype("float32")
+
+
+def random_ints(shape, high: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(1, high, shape).astype("int32")
+
+
+def median_and_range(values: list[float]) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)

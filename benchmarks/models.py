@@ -1,24 +1,23 @@
-"""The model zoo table: parameters, training step time, learning sanity, and gpt generation speed.
+"""The model zoo table: parameters, training step time and learning sanity of every registered model.
 
-    python benchmarks/models.py                 # everything, about 10 minutes on 2 CPU cores
-    python benchmarks/models.py --skip-learning # parameters and step times only
+    python -m benchmarks.models                 # everything, about 10 minutes on 2 CPU cores
+    python -m benchmarks.models --skip-learning # parameters and step times only
 
 For each registered model: parameters at its defaults, parameters and ms per XLA-compiled training step
-(batch 32) at the benchmark config below, and the figure its learning task reaches on offline data.
-Then gpt generation tokens/s with the decoders' caches, with full recomputation and (keras-hub installed)
-keras-hub's GPT2CausalLM.generate on the same weights, and the ratios.
+(batch 32) at the benchmark config below, and the figure its learning task reaches on offline data. The
+races against reference implementations are `python -m benchmarks`.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import time
+import statistics
 
 import keras
 import numpy as np
-from _timing import compare
 
+from benchmarks._timing import interleaved
 from kerazoo import models
 from kerazoo.data import copy_task, load_digits, load_language_modeling, word_order_task
 
@@ -94,7 +93,7 @@ def step_time(name, config) -> float:
     def step():
         model.train_on_batch(inputs, targets)
 
-    return compare({name: step}, rounds=5, steps_per_round=5)[name]
+    return 1e3 * statistics.median(interleaved({name: step}, rounds=5, steps_per_round=5)[name])
 
 
 def learning_figure(name, config) -> str:
@@ -131,63 +130,11 @@ def learning_figure(name, config) -> str:
     return f"Lee validation perplexity {perplexity:.0f} (unigram {unigram:.0f})"
 
 
-def generation_speed(new_tokens: int = 224, batch: int = 4, repeats: int = 3) -> None:
-    """Greedy gpt tokens/s with the decoders' caches, with full recomputation and, when keras-hub is
-    installed, keras-hub's `GPT2CausalLM.generate` on the very same weights (converted from its backbone)."""
-    sizes = {"num_layers": 4, "num_heads": 4, "hidden_dim": 128, "intermediate_dim": 512}
-    length, vocab = 32 + new_tokens, 2000
-    prompt = np.random.default_rng(0).integers(3, vocab, (batch, 32)).astype("int32")
-    print(f"\ngpt generation: 4 layers, dim 128, batch {batch}, prompt 32, {new_tokens} new tokens (greedy)")
-    try:
-        import keras_hub
-    except ImportError:
-        keras_hub = None
-    if keras_hub is None:
-        model = models.gpt(vocab_size=vocab, max_length=length, dim=128, num_heads=4, ffn_dim=512, num_layers=4)
-        contenders = {}
-    else:
-        from kerazoo.models import convert
-
-        backbone = keras_hub.models.GPT2Backbone(
-            vocabulary_size=vocab, max_sequence_length=length, dropout=0.0, **sizes
-        )
-        model = convert.from_keras_hub(backbone)
-        causal_lm = keras_hub.models.GPT2CausalLM(backbone=backbone, preprocessor=None)
-        causal_lm.compile(sampler="greedy")
-        ids = np.zeros((batch, length), "int32")
-        ids[:, :32] = prompt
-        feed = {"token_ids": ids, "padding_mask": ids != 0}
-        contenders = {"keras-hub GPT2CausalLM.generate": lambda: causal_lm.generate(feed, stop_token_ids=None)}
-    contenders = {
-        "kerazoo, decoders' caches": lambda: models.generate(model, prompt, new_tokens, use_cache=True),
-        "kerazoo, full recomputation": lambda: models.generate(model, prompt, new_tokens, use_cache=False),
-        **contenders,
-    }
-    speeds = {}
-    for name, run in contenders.items():
-        run()  # same shapes every call: compile outside the timing
-        seconds = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            run()
-            seconds.append(time.perf_counter() - start)
-        speeds[name] = batch * new_tokens / float(np.median(seconds))
-        print(f"  {name:<34} {speeds[name]:8.1f} tokens/s (median of {repeats})")
-    cached = speeds["kerazoo, decoders' caches"]
-    for name, speed in speeds.items():
-        if not name.startswith("kerazoo, decoders"):
-            print(f"  ratio kerazoo cached / {name}: {cached / speed:.2f}")
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description="kerazoo model zoo table")
     parser.add_argument("--skip-learning", action="store_true", help="leave out the learning-sanity runs")
     parser.add_argument("--only", nargs="*", help="model names to include")
-    parser.add_argument("--generation-only", action="store_true", help="only the gpt generation speed")
     args = parser.parse_args(argv)
-    if args.generation_only:
-        generation_speed()
-        return
     print(f"backend {keras.backend.backend()}, keras {keras.__version__}, {platform.machine()}, batch {BATCH}")
     print("| model | params (defaults) | params (bench) | ms/step | learning sanity |\n|---|---:|---:|---:|---|")
     for name in args.only or models.list_models():
@@ -196,7 +143,6 @@ def main(argv=None):
         ms = step_time(name, config)
         figure = "" if args.skip_learning else learning_figure(name, config)
         print(f"| {name} | {models.info(name).parameters:,} | {bench_params:,} | {ms:.1f} | {figure} |", flush=True)
-    generation_speed()
 
 
 if __name__ == "__main__":

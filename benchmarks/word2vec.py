@@ -1,189 +1,219 @@
-"""kerazoo's Word2Vec pipeline against raw gensim, side by side in one run.
+"""kerazoo's Word2Vec pipeline against raw gensim, on gensim's head500.noblanks.cor repeated 10x
+(CBOW, 100-d, window 5, negative 5, 5 epochs); the rows of `python -m benchmarks --suite word2vec`.
 
-    python benchmarks/word2vec.py
-
-On gensim's head500.noblanks.cor repeated 10x (CBOW, 100-d, window 5, negative 5, 5 epochs):
-1. words/s end to end (kerazoo includes reading, tokenizing, counting and spilling) vs raw gensim
-   `corpus_file` at workers=os.cpu_count(); target ratio >= 0.95. kerazoo is timed with its default
-   workers and with the same workers as raw gensim, and raw gensim with kerazoo's default too, so the
-   pipeline's cost and the thread count's gain are each visible;
-2. given an in-memory iterable of token lists, kerazoo (defaults) vs raw gensim's iterable mode at
+1. words/s end to end (kerazoo's figure includes reading, tokenizing, counting and spilling the corpus)
+   against raw gensim `corpus_file` at workers=os.cpu_count(); target >= 0.95;
+2. given an in-memory iterable of token lists, kerazoo (defaults) against gensim's iterable mode at
    workers=os.cpu_count(); target >= 1.1;
-3. peak RSS of kerazoo training on 10x minus 1x the corpus, each in a fresh process; target <= 20 MB;
-4. WordSim-353 and SimLex-999 Spearman, mean over 3 seeds, kerazoo (defaults) minus raw gensim
-   `corpus_file`; target within 0.02. kerazoo splitting on whitespace only, as gensim does, trains on the
-   very tokens raw gensim sees, and raw gensim against itself on three other seeds shows the noise of
-   the difference: the stemmed corpus covers few pairs of either set;
-5. raw gensim `corpus_file` words/s at 1, 2 and 4 threads per core, the measurement behind kerazoo's
-   default of two per core (`default_workers`).
-Each speed is measured in three rounds, the trainers taking turns in each; the report gives the ratio of
-the best runs and the median of the per-round ratios, since a shared machine's speed drifts by +-10%.
+3. peak RSS growth from 1x to 10x the corpus, each size in a fresh process, with the same vocabulary
+   at both sizes; target <= 20 MB;
+4. WordSim-353 and SimLex-999 Spearman, kerazoo minus raw gensim on the same seeds, beside raw gensim
+   minus itself on other seeds, which is the noise of such a difference on a small corpus.
+
+`python -m benchmarks.word2vec` prints the diagnostics behind kerazoo's defaults: raw gensim at 1, 2 and 4
+threads per core (the measurement behind `default_workers`) and the one pass kerazoo makes before training.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 
 from gensim.models import Word2Vec
 from gensim.models.word2vec import LineSentence
 from gensim.test.utils import datapath
 
-from kerazoo.embeddings import Corpus, default_workers, evaluate, train_word2vec
+from benchmarks._harness import Comparison, Custom, Measurement, Row
+from benchmarks._timing import interleaved
+from kerazoo.embeddings import Corpus, evaluate, train_word2vec
 from kerazoo.embeddings.word2vec import _spill  # the pass before training, timed on its own
 
-SETTINGS = {"vector_size": 100, "window": 5, "negative": 5, "epochs": 5, "sg": 0, "min_count": 5}
+SETTINGS = {"vector_size": 100, "window": 5, "negative": 5, "epochs": 5, "sg": False, "min_count": 5}
 
 
-def repeated_corpus(folder: Path, times: int) -> Path:
+@cache
+def _folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="kerazoo-benchmarks-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+@cache
+def repeated_corpus(times: int) -> Path:
     text = Path(datapath("head500.noblanks.cor")).read_text(encoding="utf8")
-    path = folder / f"head500x{times}.txt"
+    path = _folder() / f"head500x{times}.txt"
     path.write_text(text * times, encoding="utf8")
     return path
 
 
-def seconds_per_run(steps: dict, runs: int = 3) -> dict[str, list[float]]:
-    """Seconds of each step in each of `runs` rounds, the steps taking turns within a round."""
-    seconds: dict[str, list[float]] = {label: [] for label in steps}
-    for _ in range(runs):
-        for label, step in steps.items():
-            start = time.perf_counter()
-            step()
-            seconds[label].append(time.perf_counter() - start)
-    return seconds
+def _words(path: Path) -> int:
+    with path.open(encoding="utf8") as lines:
+        return sum(len(line.split()) for line in lines)
 
 
-def words_per_second(trainers: dict, words: int) -> dict[str, list[float]]:
-    """Words/s of each trainer in each round (`seconds_per_run`)."""
-    trained = SETTINGS["epochs"] * words
-    return {label: [trained / s for s in seconds] for label, seconds in seconds_per_run(trainers).items()}
+def rows(quick: bool) -> list:
+    times = 2 if quick else 10
+    cores = os.cpu_count() or 1
+    timing = {"rounds": 1 if quick else 5, "steps_per_round": 1, "warmup": 0}
 
+    big = repeated_corpus(times)
+    sentences = list(LineSentence(str(big)))
 
-def report(label: str, speeds: dict[str, list[float]], reference: str) -> None:
-    """Each trainer's best words/s and its ratio to the reference's best, then the median of the ratios
-    taken round by round: a shared machine's speed drifts, and a round's trainers share its drift."""
-    print(label)
-    best = {name: max(values) for name, values in speeds.items()}
-    for name, values in speeds.items():
-        paired = statistics.median(ours / theirs for ours, theirs in zip(values, speeds[reference], strict=True))
-        print(
-            f"   {name:<44} {best[name]:12,.0f} words/s   ratio of bests {best[name] / best[reference]:.2f}"
-            f"   median ratio per round {paired:.2f}"
+    def race(name, title, source, gensim_mode, gensim_source, target, notes=""):
+        """kerazoo's defaults against raw gensim at one thread per core, each training on the same text."""
+        reference = f"gensim {gensim_mode}, workers={cores}"
+        return Row(
+            name=name,
+            title=title,
+            unit="words/s",
+            work=SETTINGS["epochs"] * _words(big),
+            contenders={
+                "kerazoo": lambda: lambda: train_word2vec(source, progress=False, **SETTINGS),
+                reference: lambda: lambda: Word2Vec(**gensim_source, workers=cores, **SETTINGS),
+            },
+            comparisons=[Comparison("kerazoo", reference, target=target)],
+            notes=notes,
+            **timing,
         )
 
+    return [
+        race(
+            "word2vec_corpus_file",
+            f"Word2Vec training from a file (head500 x{times}, CBOW, 5 epochs)",
+            big,
+            "corpus_file",
+            {"corpus_file": str(big)},
+            0.95,
+            notes="kerazoo's time includes tokenizing, counting and spilling the corpus",
+        ),
+        race(
+            "word2vec_iterable",
+            f"Word2Vec training from token lists in memory (head500 x{times})",
+            sentences,
+            "iterable",
+            {"sentences": sentences},
+            1.1,
+        ),
+        Custom("word2vec_memory", lambda: [memory_growth(times)]),
+        Custom("word2vec_similarity", lambda: similarity((1,) if quick else (1, 2, 3), times)),
+    ]
 
-def kerazoo_pass(path: Path, spill: Path) -> None:
-    """What `train_word2vec` does before its first epoch: one pass over the corpus, then the vectors."""
-    scan = _spill(Corpus(path), spill)
-    Word2Vec(**SETTINGS).build_vocab_from_freq(scan.counts, corpus_count=scan.texts)
 
-
-def peak_rss_mb(path: Path) -> float:
-    """Peak resident memory of a fresh process that trains kerazoo's Word2Vec on `path`."""
-    code = (
-        "import resource, sys; from kerazoo.embeddings import train_word2vec\n"
-        f"train_word2vec(sys.argv[1], progress=False, **{SETTINGS!r})\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-    )
+def peak_rss_mb(path: Path, trainer: str, min_count: int) -> float:
+    """Peak resident memory of a fresh process that trains Word2Vec on `path` with `trainer`."""
+    settings = {**SETTINGS, "min_count": min_count}
+    train = {
+        "kerazoo": "from kerazoo.embeddings import train_word2vec; train_word2vec(path, progress=False, **settings)",
+        "gensim": "from gensim.models import Word2Vec; Word2Vec(corpus_file=path, **settings)",
+    }[trainer]
+    code = f"import sys; path, settings = sys.argv[1], {settings!r}; {train}; print(peak_resident_mb())"
+    code = f"from benchmarks._memory import peak_resident_mb; {code}"
     run = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
     return float(run.stdout.strip().splitlines()[-1])
 
 
+def memory_growth(times: int) -> Measurement:
+    """Peak RSS at `times` x the corpus minus at 1x. `min_count` grows with the corpus, so both sizes keep
+    the very same vocabulary (every count is multiplied by `times`) and the vectors the same size: what
+    grows is what streaming the corpus costs, not a larger vocabulary's vectors."""
+    sizes = {repeated_corpus(1): SETTINGS["min_count"], repeated_corpus(times): times * SETTINGS["min_count"]}
+    peaks = {
+        trainer: [peak_rss_mb(path, trainer, min_count) for path, min_count in sizes.items()]
+        for trainer in ("kerazoo", "gensim")
+    }
+    growth = {trainer: big - small for trainer, (small, big) in peaks.items()}
+    return Measurement(
+        row="word2vec_memory",
+        title=f"Word2Vec peak RSS growth from 1x to {times}x the corpus",
+        unit="MB",
+        kerazoo=growth["kerazoo"],
+        reference_name="gensim corpus_file",
+        reference=growth["gensim"],
+        comparison="difference",
+        value=growth["kerazoo"] - growth["gensim"],
+        low=growth["kerazoo"] - growth["gensim"],
+        high=growth["kerazoo"] - growth["gensim"],
+        target="kerazoo <= 20 MB",
+        met="yes" if growth["kerazoo"] <= 20 else "no",
+        notes=(
+            f"the same vocabulary at both sizes (min_count x{times}); one fresh process per size; peaks "
+            + ", ".join(f"{trainer} {small:.0f} -> {big:.0f} MB" for trainer, (small, big) in peaks.items())
+            + " (kerazoo's include Keras and TensorFlow, which `import kerazoo` loads)"
+        ),
+    )
+
+
+def similarity(seeds: tuple[int, ...], times: int) -> list[Measurement]:
+    big = repeated_corpus(times)
+
+    @cache
+    def raw(seed):
+        return evaluate(Word2Vec(corpus_file=str(big), workers=os.cpu_count(), seed=seed, **SETTINGS).wv)
+
+    def ours(seed):
+        return evaluate(train_word2vec(big, seed=seed, progress=False, **SETTINGS).wv)
+
+    scores = {seed: (ours(seed), raw(seed), raw(seed + 10)) for seed in seeds}
+    lines = []
+    for name in ("wordsim353", "simlex999"):
+        kerazoo = [scores[seed][0][name]["spearman"] for seed in seeds]
+        gensim = [scores[seed][1][name]["spearman"] for seed in seeds]
+        noise = [scores[seed][2][name]["spearman"] - scores[seed][1][name]["spearman"] for seed in seeds]
+        differences = [a - b for a, b in zip(kerazoo, gensim, strict=True)]
+        oov = scores[seeds[0]][0][name]["oov_ratio"]
+        lines.append(
+            Measurement(
+                row="word2vec_similarity",
+                title=f"{name} Spearman (head500 x{times}; {len(seeds)} seeds)",
+                unit="Spearman",
+                kerazoo=statistics.mean(kerazoo),
+                reference_name="gensim corpus_file",
+                reference=statistics.mean(gensim),
+                comparison="difference",
+                value=statistics.mean(differences),
+                low=min(differences),
+                high=max(differences),
+                notes=(
+                    f"gensim against itself on other seeds: {statistics.mean(noise):+.3f}; "
+                    f"{oov:.0%} of pairs out of vocabulary (kerazoo lowercases and strips punctuation)"
+                ),
+            )
+        )
+    return lines
+
+
 def main() -> None:
     cores = os.cpu_count() or 1
-    with tempfile.TemporaryDirectory() as folder:
-        big = repeated_corpus(Path(folder), 10)
-        small = repeated_corpus(Path(folder), 1)
-        words = sum(len(line.split()) for line in big.open(encoding="utf8"))
-        print(f"corpus: head500.noblanks.cor x10, {words:,} tokens; CBOW {SETTINGS}; {cores} cores\n")
-
-        threads = default_workers()
-        speeds = words_per_second(
-            {
-                f"raw gensim corpus_file, workers={cores}": lambda: Word2Vec(
-                    corpus_file=str(big), workers=cores, **SETTINGS
-                ),
-                "kerazoo, default workers": lambda: train_word2vec(big, progress=False, **SETTINGS),
-                f"kerazoo, workers={cores}": lambda: train_word2vec(big, workers=cores, progress=False, **SETTINGS),
-                f"raw gensim corpus_file, workers={threads}": lambda: Word2Vec(
-                    corpus_file=str(big), workers=threads, **SETTINGS
-                ),
-            },
-            words,
-        )
-        report("1. corpus_file (target: kerazoo default >= 0.95)", speeds, f"raw gensim corpus_file, workers={cores}")
-
-        passes = {
-            "kerazoo: read, tokenize, count, write, set up": partial(kerazoo_pass, big, Path(folder) / "spill.txt"),
-            "raw gensim build_vocab: read, split, count, set up": lambda: Word2Vec(**SETTINGS).build_vocab(
-                corpus_file=str(big)
-            ),
-        }
-        for label, seconds in seconds_per_run(passes).items():
-            print(f"   one pass before training, {label:<44} best {min(seconds):.2f} s")
-
-        sentences = list(LineSentence(str(big)))
-        speeds = words_per_second(
-            {
-                f"raw gensim iterable, workers={cores}": lambda: Word2Vec(
-                    sentences=sentences, workers=cores, **SETTINGS
-                ),
-                "kerazoo, default workers": lambda: train_word2vec(sentences, progress=False, **SETTINGS),
-            },
-            words,
-        )
-        report("2. iterable (target: kerazoo default >= 1.1)", speeds, f"raw gensim iterable, workers={cores}")
-
-        rss_small, rss_big = peak_rss_mb(small), peak_rss_mb(big)
-        print(f"3. peak RSS      1x {rss_small:.0f} MB, 10x {rss_big:.0f} MB, growth {rss_big - rss_small:.1f} MB")
-
-        @cache
-        def raw(seed):
-            return evaluate(Word2Vec(corpus_file=str(big), workers=cores, seed=seed, **SETTINGS).wv)
-
-        def ours(seed):
-            return evaluate(train_word2vec(big, seed=seed, progress=False, **SETTINGS).wv)
-
-        def ours_split_as_gensim(seed):
-            corpus = Corpus(big, lowercase=False, strip_punctuation=False)
-            return evaluate(train_word2vec(corpus, seed=seed, progress=False, **SETTINGS).wv)
-
-        comparisons = (
-            ("kerazoo - raw", ours, raw),
-            ("kerazoo, gensim's split - raw", ours_split_as_gensim, raw),
-            ("raw - raw (noise)", raw, raw),
-        )
-        for label, first, second in comparisons:
-            differences = {"wordsim353": [], "simlex999": []}
-            for seed in (1, 2, 3):
-                scores, reference = first(seed), second(seed + 10 if first is second else seed)
-                for name in differences:
-                    differences[name].append(scores[name]["spearman"] - reference[name]["spearman"])
-            for name, values in differences.items():
-                print(
-                    f"4. {name:<11} Spearman {label:<29} mean of 3 seeds {statistics.mean(values):+.3f} "
-                    f"(per seed {', '.join(f'{v:+.3f}' for v in values)}; OOV {scores[name]['oov_ratio']:.2f})"
-                )
-
-        speeds = words_per_second(
-            {
-                f"raw gensim corpus_file, workers={threads}": partial(
-                    Word2Vec, corpus_file=str(big), workers=threads, **SETTINGS
-                )
-                for threads in (cores, 2 * cores, 4 * cores)
-            },
-            words,
-        )
-        report("5. threads per core", speeds, f"raw gensim corpus_file, workers={cores}")
-    print(f"\nthis process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    big = repeated_corpus(10)
+    words = _words(big)
+    print(f"head500.noblanks.cor x10, {words:,} tokens; CBOW {SETTINGS}; {cores} cores")
+    threads = {
+        f"raw gensim corpus_file, workers={n}": lambda n=n: Word2Vec(corpus_file=str(big), workers=n, **SETTINGS)
+        for n in (cores, 2 * cores, 4 * cores)
+    }
+    for label, seconds in interleaved(threads, rounds=3, steps_per_round=1, warmup=0).items():
+        print(f"  {label:<36} best {SETTINGS['epochs'] * words / min(seconds):12,.0f} words/s")
+    passes = {
+        "kerazoo: read, tokenize, count, write, set up": lambda: Word2Vec(**SETTINGS).build_vocab_from_freq(
+            (scan := _spill(Corpus(big), _folder() / "spill.txt")).counts, corpus_count=scan.texts
+        ),
+        "raw gensim build_vocab: read, split, count, set up": lambda: Word2Vec(**SETTINGS).build_vocab(
+            corpus_file=str(big)
+        ),
+    }
+    for label, seconds in interleaved(passes, rounds=3, steps_per_round=1, warmup=0).items():
+        print(f"  one pass before training, {label:<52} best {min(seconds):.2f} s")
 
 
 if __name__ == "__main__":
+    start = time.perf_counter()
     main()
+    print(f"{time.perf_counter() - start:.0f} s")

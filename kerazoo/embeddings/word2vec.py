@@ -39,7 +39,7 @@ def default_workers() -> int:
     In gensim's corpus_file mode each thread trains its own slice of the file, without the GIL. On a
     2-core VM, 4 threads trained 7-22% more words per second than 2 (over several runs), with the same
     words trained per epoch and both cores busy either way; 8 threads were sometimes faster still and
-    sometimes slower. `benchmarks/word2vec.py` (part 5) prints the sweep for your machine. Large machines
+    sometimes slower. `python -m benchmarks.word2vec` prints the sweep for your machine. Large machines
     were not measured.
     """
     return 2 * (os.cpu_count() or 1)

@@ -1,0 +1,1 @@
+"""kerazoo against the reference implementations, measured in one run: `python -m benchmarks --help`."""

@@ -1,0 +1,85 @@
+"""The suites: which rows each runs, at which sizes, on which Keras backend and dtype policy.
+
+cpu: TensorFlow backend, float32, sizes a 2-core machine trains in seconds per step.
+gpu: JAX backend, mixed_bfloat16, the sizes the issue's H100 references were measured at.
+word2vec: kerazoo's Word2Vec pipeline against raw gensim (no Keras backend involved).
+`quick` shrinks every size and repetition to a smoke run that checks the suite works, not how fast it is.
+"""
+
+from __future__ import annotations
+
+SUITES = ("cpu", "gpu", "word2vec")
+BACKENDS = {"cpu": "tensorflow", "gpu": "jax", "word2vec": "tensorflow"}
+PRECISIONS = {"cpu": "float32", "gpu": "mixed_bfloat16", "word2vec": "float32"}
+
+_TIMING = {
+    "cpu": {"rounds": 11, "steps_per_round": 4, "warmup": 2},
+    "gpu": {"rounds": 7, "steps_per_round": 20, "warmup": 3},
+    "quick": {"rounds": 2, "steps_per_round": 1, "warmup": 1},
+}
+_GENERATION_TIMING = {"rounds": 5, "steps_per_round": 1, "warmup": 1}
+
+
+def rows(suite: str, quick: bool) -> list:
+    """The suite's rows; run in the process that measures them (the backend already chosen)."""
+    if suite == "word2vec":
+        from benchmarks import word2vec
+
+        return word2vec.rows(quick)
+    from benchmarks import distributed, generation, startup, training
+
+    timing = _TIMING["quick" if quick else suite]
+    generation_timing = _TIMING["quick"] if quick else _GENERATION_TIMING
+    sizes = _sizes("quick" if quick else suite)
+    found = [
+        *training.encoder_rows(sizes["encoder"], timing),
+        training.gpt_row(sizes["gpt"], timing),
+        generation.generation_row(sizes["generation"], generation_timing),
+        training.resnet50_row(sizes["resnet50"], timing),
+        training.lstm_row(sizes["lstm"], timing),
+    ]
+    if suite == "cpu":
+        found.append(distributed.distributed_row(sizes["distributed"], timing, distributed.VIRTUAL_CPU_DEVICES))
+    elif _accelerators() > 1:
+        found.append(distributed.distributed_row(sizes["distributed"], timing))
+    found.append(startup.import_row(rounds=3 if quick else 7))
+    return found
+
+
+def _accelerators() -> int:
+    import jax
+
+    return sum(device.platform != "cpu" for device in jax.devices())
+
+
+def _sizes(scale: str) -> dict:
+    from benchmarks.distributed import DataParallel
+    from benchmarks.generation import Generation
+    from benchmarks.training import Encoder, Gpt, Images, Recurrent
+
+    if scale == "gpu":
+        return {
+            "encoder": Encoder(layers=12, dim=768, heads=12, ffn=3072, length=512, batch=32),
+            "gpt": Gpt(vocab=50257, layers=12, dim=768, heads=12, length=1024, batch=8),
+            "generation": Generation(vocab=50257, layers=12, dim=768, heads=12, batch=8, prompt=64, new_tokens=192),
+            "resnet50": Images(size=224, classes=1000, batch=128),
+            "lstm": Recurrent(layers=2, units=512, length=200, features=128, batch=256),
+            "distributed": DataParallel("resnet50", {}, (224, 224, 3), batch=256),
+        }
+    if scale == "cpu":
+        return {
+            "encoder": Encoder(layers=2, dim=256, heads=4, ffn=1024, length=128, batch=16),
+            "gpt": Gpt(vocab=4096, layers=2, dim=256, heads=4, length=128, batch=8),
+            "generation": Generation(vocab=2000, layers=4, dim=128, heads=4, batch=4, prompt=32, new_tokens=224),
+            "resnet50": Images(size=64, classes=10, batch=16),
+            "lstm": Recurrent(layers=2, units=128, length=64, features=64, batch=32),
+            "distributed": DataParallel("resnet18", {"width": 16}, (32, 32, 1), batch=64),
+        }
+    return {
+        "encoder": Encoder(layers=1, dim=32, heads=2, ffn=64, length=16, batch=4),
+        "gpt": Gpt(vocab=128, layers=1, dim=32, heads=2, length=16, batch=4),
+        "generation": Generation(vocab=128, layers=1, dim=32, heads=2, batch=2, prompt=4, new_tokens=4),
+        "resnet50": Images(size=32, classes=10, batch=2),
+        "lstm": Recurrent(layers=2, units=16, length=8, features=8, batch=4),
+        "distributed": DataParallel("resnet18", {"width": 8}, (32, 32, 1), batch=8),
+    }

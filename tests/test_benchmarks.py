@@ -1,0 +1,166 @@
+"""The benchmark harness records what it measured and regenerates the table; the suites run end to end.
+
+The suites themselves are smoke-run with `--quick` (tiny sizes, the slow pass): speed is the benchmarks'
+business, not the tests'.
+"""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _line(suite="cpu", row="lstm", value=1.1, device="cpu-2-cores"):
+    return {
+        "suite": suite,
+        "device": device,
+        "machine": "a test machine",
+        "backend": "tensorflow",
+        "precision": "float32",
+        "versions": "keras 3",
+        "python": "3.11",
+        "date": "2026-11-24",
+        "row": row,
+        "title": f"{row} training",
+        "kerazoo_name": "kerazoo",
+        "unit": "sequences/s",
+        "kerazoo": 110.0,
+        "reference_name": "keras.layers.LSTM stack",
+        "reference": 100.0,
+        "comparison": "ratio",
+        "value": value,
+        "low": value - 0.05,
+        "high": value + 0.05,
+        "target": ">= 1.00",
+        "met": "yes" if value >= 1 else "no",
+        "kerazoo_peak_mb": 12.5,
+        "reference_peak_mb": None,
+        "notes": "",
+    }
+
+
+def test_merge_replaces_the_same_rows_of_an_earlier_run_and_keeps_the_others(tmp_path):
+    path = tmp_path / "cpu-2-cores.csv"
+    report.merge(path, [_line(row="lstm", value=0.9), _line(row="resnet50", value=1.2)])
+    report.merge(path, [_line(row="lstm", value=1.05)])
+
+    lines = {line["row"]: line for line in report.read(path)}
+    assert sorted(lines) == ["lstm", "resnet50"]
+    assert float(lines["lstm"]["value"]) == 1.05
+    assert float(lines["resnet50"]["value"]) == 1.2
+
+
+def test_the_table_shows_full_runs_and_says_which_suites_have_no_figures(tmp_path):
+    report.merge(tmp_path / "cpu-2-cores.csv", [_line(row="lstm", value=1.07)])
+    report.merge(tmp_path / "cpu-2-cores-quick.csv", [_line(row="resnet50", value=9.99)])
+    markdown = tmp_path / "BENCHMARKS.md"
+
+    report.write_markdown(tmp_path, markdown, {"gpu": "No figures yet: no GPU."})
+
+    text = markdown.read_text()
+    assert "## cpu suite on cpu-2-cores" in text
+    assert "| lstm training | 110 sequences/s | 100 sequences/s (keras.layers.LSTM stack) | 1.07x (1.02-1.12) |" in text
+    assert "9.99" not in text  # quick runs are smoke runs, not figures
+    assert "## gpu suite\n\nNo figures yet: no GPU." in text
+
+
+def test_difference_rows_show_a_signed_difference_in_their_unit(tmp_path):
+    line = {**_line(row="word2vec_memory"), "comparison": "difference", "unit": "MB", "value": -1.5}
+    line.update(low=-1.5, high=-1.5, kerazoo=3.0, reference=4.5)
+    report.merge(tmp_path / "cpu.csv", [line])
+
+    report.write_markdown(tmp_path, tmp_path / "B.md", {})
+
+    assert "| -1.5 MB |" in (tmp_path / "B.md").read_text()
+
+
+def _run_quick_suite(suite, tmp_path):
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "benchmarks", "--suite", suite, "--quick", "--results", str(tmp_path)]
+    command += ["--markdown", str(tmp_path / "BENCHMARKS.md")]
+    subprocess.run(command, cwd=ROOT, env=environment, check=True, capture_output=True, text=True)
+    (results,) = tmp_path.glob("*-quick.csv")
+    with results.open(newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def _assert_measured(lines):
+    for line in lines:
+        assert float(line["kerazoo"]) > 0 and float(line["reference"]) > 0, line
+        if line["comparison"] == "ratio":
+            assert float(line["low"]) <= float(line["value"]) <= float(line["high"]), line
+
+
+@pytest.mark.slow
+def test_cpu_suite_runs_every_row_with_peak_memory(tmp_path):
+    lines = _run_quick_suite("cpu", tmp_path)
+
+    rows = {line["row"] for line in lines}
+    assert rows == {
+        "encoder_dropout0",
+        "encoder_dropout0.1",
+        "gpt_training",
+        "gpt_generation",
+        "resnet50",
+        "lstm",
+        "distributed",
+        "import",
+    }
+    _assert_measured(lines)
+    assert all(float(line["kerazoo_peak_mb"]) > 0 for line in lines if line["row"] != "import")
+    assert any("MFU" in line["notes"] for line in lines if line["row"].startswith("encoder"))
+
+
+@pytest.mark.slow
+def test_gpu_suite_runs_on_jax_in_mixed_bfloat16(tmp_path):
+    lines = _run_quick_suite("gpu", tmp_path)
+
+    assert {line["backend"] for line in lines} == {"jax"}
+    assert {line["precision"] for line in lines} == {"mixed_bfloat16"}
+    _assert_measured(lines)
+
+
+@pytest.mark.slow
+def test_word2vec_suite_compares_speed_memory_and_similarity_with_gensim(tmp_path):
+    lines = _run_quick_suite("word2vec", tmp_path)
+
+    assert {line["row"] for line in lines} == {
+        "word2vec_corpus_file",
+        "word2vec_iterable",
+        "word2vec_memory",
+        "word2vec_similarity",
+    }
+    assert {line["title"].split()[0] for line in lines if line["row"] == "word2vec_similarity"} == {
+        "wordsim353",
+        "simlex999",
+    }
+
+
+HLO = """HloModule step
+
+fused_computation {
+  p0 = f32[4]{0} parameter(0)
+  ROOT add = f32[4]{0} add(p0, p0)
+}
+
+ENTRY %main (a: f32[4,4], b: f32[4,4]) -> (f32[4,4], f32[4]) {
+  %a = f32[4,4]{1,0} parameter(0)
+  %b = f32[4,4]{1,0} parameter(1)
+  %dot.1 = f32[4,4]{1,0} dot(f32[4,4]{1,0} %a, f32[4,4]{1,0} %b), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  %fusion = f32[4]{0} fusion(f32[4,4]{1,0} %dot.1), kind=kLoop, calls=fused_computation
+  ROOT %tuple = (f32[4,4]{1,0}, f32[4]{0}) tuple(f32[4,4]{1,0} %dot.1, f32[4]{0} %fusion)
+}
+"""
+
+
+def test_the_profile_counts_the_entry_computation_and_not_the_fused_ones():
+    from benchmarks.profile import entry_opcodes
+
+    assert entry_opcodes(HLO) == {"parameter": 2, "dot": 1, "fusion": 1, "tuple": 1}
