@@ -52,13 +52,12 @@ def main(argv=None) -> None:
         print(f"\n{suite} suite on {info['device']}: {info['machine']}; {info['backend']}, {info['precision']}")
         print(f"  {info['versions']}")
         path = args.results / f"{info['device']}{'-quick' if args.quick else ''}.csv"
-        for row in info["rows"]:
-            if args.rows and row["name"] not in args.rows:
-                continue
+        chosen_rows = [row for row in info["rows"] if not args.rows or row["name"] in args.rows]
+        for row in chosen_rows:
             lines = measure_row(suite, row, args.quick, memory=not args.no_memory)
             run = {field: info[field] for field in report.RUN_FIELDS if field != "suite"}
             report.merge(path, [{"suite": suite, **run, **line} for line in lines])
-        print(f"  written to {path}")
+        print(f"  {len(chosen_rows)} rows written to {path}")
     published = [file for file in args.results.glob("*.csv") if not file.stem.endswith("-quick")]
     measured = {line["suite"] for file in published for line in report.read(file)}
     missing = {suite: _reason(suite) for suite in suites.SUITES if suite not in measured}

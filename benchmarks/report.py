@@ -41,14 +41,25 @@ def read(path: Path) -> list[dict]:
 
 
 def merge(path: Path, lines: Iterable[dict]) -> None:
-    """Writes `lines` into `path`, replacing the earlier lines of the same suite and row, keeping the rest."""
-    lines = [{field: _cell(line.get(field)) for field in FIELDS} for line in lines]
-    replaced = {(line["suite"], line["row"]) for line in lines}
-    kept = [line for line in read(path) if (line["suite"], line["row"]) not in replaced]
+    """Writes `lines` into `path`: they take the place of the earlier lines of the same suite and row (so
+    the table keeps its order), the other lines stay, and rows not there before go at the end."""
+    fresh: dict[tuple, list] = {}
+    for line in lines:
+        line = {field: _cell(line.get(field)) for field in FIELDS}
+        fresh.setdefault((line["suite"], line["row"]), []).append(line)
+    merged = []
+    for line in read(path):
+        key = (line["suite"], line["row"])
+        if key not in fresh:
+            merged.append(line)
+        elif fresh[key] is not None:
+            merged += fresh[key]
+            fresh[key] = None
+    merged += [line for group in fresh.values() if group is not None for line in group]
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=FIELDS)
     writer.writeheader()
-    writer.writerows(kept + lines)
+    writer.writerows(merged)
     _write_atomically(path, text.getvalue())
 
 

@@ -51,8 +51,8 @@ def test_merge_replaces_the_same_rows_of_an_earlier_run_and_keeps_the_others(tmp
     report.merge(path, [_line(row="lstm", value=0.9), _line(row="resnet50", value=1.2)])
     report.merge(path, [_line(row="lstm", value=1.05)])
 
+    assert [line["row"] for line in report.read(path)] == ["lstm", "resnet50"]  # in place, order kept
     lines = {line["row"]: line for line in report.read(path)}
-    assert sorted(lines) == ["lstm", "resnet50"]
     assert float(lines["lstm"]["value"]) == 1.05
     assert float(lines["resnet50"]["value"]) == 1.2
 
