@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable, Mapping
 
@@ -49,7 +48,3 @@ def random_floats(shape, seed: int = 0) -> np.ndarray:
 
 def random_ints(shape, high: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(1, high, shape).astype("int32")
-
-
-def median_and_range(values: list[float]) -> tuple[float, float, float]:
-    return statistics.median(values), min(values), max(values)
