@@ -77,7 +77,8 @@ def growing_input(model: keras.Model) -> str | None:
 
 
 class Decoding(abc.ABC):
-    """`start(inputs)` -> state; `step(buffer, t, state)` -> (float32 logits for position t, state).
+    """`start(inputs)` -> state `(carried, *fixed)`; `step(buffer, t, state)` -> (float32 logits for position
+    t, state).
 
     `inputs` is what the model takes; `buffer` is the whole `(batch, length)` id buffer of the growing
     input, of which the step reads position t. `prefill(buffer, state, steps)` runs positions
@@ -91,6 +92,7 @@ class Decoding(abc.ABC):
         self.growing = growing
         self.variables = model.variables
         self.step = _compile(self._step, self.variables)
+        self._compiled = {}  # prefill per chunk length, the greedy loop per padding rule
 
     @abc.abstractmethod
     def start(self, inputs):
@@ -107,14 +109,43 @@ class Decoding(abc.ABC):
         return state
 
     def greedy(self, buffer, lengths, limits, end_token: int, first: int, state, *, padded: bool):
-        """The whole greedy continuation in one compiled call, or None where the subclass has no such loop."""
-        return None
+        """The whole greedy continuation from position `first` in one compiled call: `(batch, length)` ids."""
+        if ("greedy", padded) not in self._compiled:
+            loop = functools.partial(self._greedy, padded=padded)
+            self._compiled["greedy", padded] = _compile(loop, self.variables)
+        int32 = functools.partial(ops.convert_to_tensor, dtype="int32")
+        loop = self._compiled["greedy", padded]
+        return loop(int32(buffer), int32(lengths), int32(limits), int32(end_token), int32(first), state)
+
+    def _greedy(self, buffer, lengths, limits, end_token, first, state, *, padded):
+        """Positions `first + 1 ..` of each row whose prompt has ended, each the argmax of the logits at the
+        position before, until every row reached its limit or its end token. A state is `(carried, *fixed)`:
+        only its first part (the caches, the LSTM's h and c) goes through the loop; the rest (the
+        encoder's keys, values, outputs and masks) is read as it is."""
+        _, *fixed = state
+        last = ops.shape(buffer)[1] - 1
+
+        def unfinished(t, buffer, finished, carried):
+            return (t < last) & ops.any(~finished & (t + 1 < limits))
+
+        def extend(t, buffer, finished, carried):
+            logits, (carried, *_) = self._step(buffer, t, (carried, *fixed))
+            if padded:  # id 0 is padding: never produce it
+                logits = ops.where(ops.arange(ops.shape(logits)[-1]) == 0, float("-inf"), logits)
+            chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+            growing = (t + 1 >= lengths) & (t + 1 < limits) & ~finished
+            column = ops.where(growing, chosen, ops.take(buffer, t + 1, axis=1))
+            buffer = ops.slice_update(buffer, (0, t + 1), column[:, None])
+            return t + 1, buffer, finished | (growing & (chosen == end_token)), carried
+
+        finished = ops.zeros_like(lengths, dtype="bool")
+        return ops.while_loop(unfinished, extend, (first, buffer, finished, state[0]))[1]
 
 
 class _TransformerDecoding(Decoding):
     """A chain of TransformerDecoders, each with its self-attention cache and, with a context, its
     cross-attention keys and values. The prompt's common part runs as one chunk (the decoders attend
-    causally within it), and greedy decoding runs as one compiled loop, with no trip to the host per token."""
+    causally within it)."""
 
     def __init__(self, model, length, growing, tokens, decoders):
         self.decoders = decoders
@@ -128,7 +159,6 @@ class _TransformerDecoding(Decoding):
             )
         self.encoder = _frozen(model, [context[0] for context in contexts]) if self.with_context else None
         self.head = keras.Model(decoders[-1].output, model.output)
-        self._compiled = {}
         super().__init__(model, length, growing)
 
     def start(self, inputs):
@@ -163,37 +193,6 @@ class _TransformerDecoding(Decoding):
             chunk = lambda buffer, state: self._advance(buffer, 0, state, steps)[1]  # noqa: E731
             self._compiled["prefill", steps] = _compile(chunk, self.variables)
         return self._compiled["prefill", steps](buffer, state)
-
-    def greedy(self, buffer, lengths, limits, end_token: int, first: int, state, *, padded: bool):
-        if ("greedy", padded) not in self._compiled:
-            loop = functools.partial(self._greedy, padded=padded)
-            self._compiled["greedy", padded] = _compile(loop, self.variables)
-        int32 = functools.partial(ops.convert_to_tensor, dtype="int32")
-        loop = self._compiled["greedy", padded]
-        return loop(int32(buffer), int32(lengths), int32(limits), int32(end_token), int32(first), state)
-
-    def _greedy(self, buffer, lengths, limits, end_token, first, state, *, padded):
-        """Positions `first + 1 ..` of each row whose prompt has ended, each the argmax of the logits at the
-        position before, until every row reached its limit or its end token. The caches are the only
-        state carried through the loop; the cross-attention keys and values stay as they are."""
-        _, cross, masks = state
-        last = ops.shape(buffer)[1] - 1
-
-        def unfinished(t, buffer, finished, caches):
-            return (t < last) & ops.any(~finished & (t + 1 < limits))
-
-        def extend(t, buffer, finished, caches):
-            logits, (caches, _, _) = self._step(buffer, t, (caches, cross, masks))
-            if padded:  # id 0 is padding: never produce it
-                logits = ops.where(ops.arange(ops.shape(logits)[-1]) == 0, float("-inf"), logits)
-            chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
-            growing = (t + 1 >= lengths) & (t + 1 < limits) & ~finished
-            column = ops.where(growing, chosen, ops.take(buffer, t + 1, axis=1))
-            buffer = ops.slice_update(buffer, (0, t + 1), column[:, None])
-            return t + 1, buffer, finished | (growing & (chosen == end_token)), caches
-
-        finished = ops.zeros_like(lengths, dtype="bool")
-        return ops.while_loop(unfinished, extend, (first, buffer, finished, state[0]))[1]
 
 
 class _RecurrentDecoding(Decoding):

@@ -30,8 +30,8 @@ def generate(
     length and runs under XLA: by default one position per step, each decoder carrying its state (the
     Transformer decoders' key/value caches, the LSTM decoder's state) and the encoder run once; with
     `use_cache=False` the model's predict function on one fixed-size buffer, a full forward pass per token.
-    With Transformer decoders the prompt positions every row has run as one chunk, and greedy decoding
-    runs as one compiled loop on the device, with no trip to the host per token.
+    Greedy decoding runs as one compiled loop on the device, with no trip to the host per token, and with
+    Transformer decoders the prompt positions every row has run as one chunk.
 
     Args:
         model: a model whose output is `(batch, seq, vocab)` logits, step t predicting token t + 1.
@@ -110,9 +110,7 @@ def _generate_cached(decoding, inputs, lengths, max_new_tokens, temperature, top
     limits = lengths + max_new_tokens
     if temperature == 0:
         end = -1 if end_token is None else end_token
-        grown = decoding.greedy(buffer, lengths, limits, end, first, state, padded=padded)
-        if grown is not None:
-            return keras.ops.convert_to_numpy(grown)
+        return keras.ops.convert_to_numpy(decoding.greedy(buffer, lengths, limits, end, first, state, padded=padded))
     rows = np.arange(len(buffer))
     finished = np.zeros(len(buffer), dtype=bool)
     for t in range(first, buffer.shape[1] - 1):
