@@ -58,10 +58,11 @@ def main(argv=None) -> None:
             run = {field: info[field] for field in report.RUN_FIELDS if field != "suite"}
             report.merge(path, [{"suite": suite, **run, **line} for line in lines])
         print(f"  {len(chosen_rows)} rows written to {path}")
-    published = [file for file in args.results.glob("*.csv") if not file.stem.endswith("-quick")]
-    measured = {line["suite"] for file in published for line in report.read(file)}
-    missing = {suite: _reason(suite) for suite in suites.SUITES if suite not in measured}
-    report.write_markdown(args.results, args.markdown, missing)
+    reasons = {
+        suite: NOT_MEASURED.get(suite, f"No figures yet: run `python -m benchmarks --suite {suite}`.")
+        for suite in suites.SUITES
+    }
+    report.write_markdown(args.results, args.markdown, reasons)
     print(f"\n{args.markdown} regenerated")
 
 
@@ -86,10 +87,6 @@ def measure_row(suite: str, row: dict, quick: bool, *, memory: bool) -> list[dic
         )
     print(f"    ({time.perf_counter() - started:.0f} s)")
     return lines
-
-
-def _reason(suite: str) -> str:
-    return NOT_MEASURED.get(suite, f"No figures yet: run `python -m benchmarks --suite {suite}`.")
 
 
 def _child(suite: str, arguments: list[str], quick: bool, environment: dict | None = None) -> dict:

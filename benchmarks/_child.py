@@ -115,6 +115,8 @@ def peak_matmul_flops(quick: bool) -> float:
 
     import keras
 
+    from kerazoo.models._decoding import _compile
+
     size = 256 if quick else (8192 if _on_accelerator() else 2048)
     dtype = keras.config.dtype_policy().compute_dtype
     a = keras.random.normal((size, size), dtype=dtype)
@@ -126,7 +128,7 @@ def peak_matmul_flops(quick: bool) -> float:
             a = keras.ops.matmul(a, b)
         return a
 
-    compiled = _jit(matmuls)
+    compiled = _compile(matmuls, variables=[])  # XLA on TensorFlow and JAX, as kerazoo's decoding compiles
     keras.ops.convert_to_numpy(compiled(a, b)[0, 0])
     best = float("inf")
     for _ in range(5):
@@ -144,21 +146,6 @@ def _on_accelerator() -> bool:
 
         return jax.devices()[0].platform != "cpu"
     return False
-
-
-def _jit(function):
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.jit(function)
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(function, jit_compile=True)
-    return function
 
 
 def peak_memory_mb(row, contender: str) -> float:

@@ -17,7 +17,6 @@ import re
 import tempfile
 from pathlib import Path
 
-from benchmarks import suites
 from benchmarks.__main__ import _child
 
 INSTRUCTION = re.compile(r"^\s*(?:ROOT\s+)?%?[\w.\-]+\s*=\s*(?:\([^=]*?\)|\S+)\s+([a-z][\w\-]*)\(")
@@ -51,7 +50,7 @@ def training_step(dump: Path) -> tuple[str, collections.Counter]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=suites.SUITES[:2], default="cpu")
+    parser.add_argument("--suite", choices=("cpu", "gpu"), default="cpu")
     parser.add_argument("--row", required=True)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)

@@ -7,8 +7,10 @@ import io
 import itertools
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from benchmarks.suites import SUITES
 
 RUN_FIELDS = ("suite", "device", "machine", "backend", "precision", "versions", "python", "date")
 LINE_FIELDS = (
@@ -30,7 +32,6 @@ LINE_FIELDS = (
     "notes",
 )
 FIELDS = RUN_FIELDS + LINE_FIELDS
-SUITE_ORDER = ("cpu", "word2vec", "gpu")
 
 
 def read(path: Path) -> list[dict]:
@@ -85,8 +86,8 @@ def _cell(value) -> str:
     return str(value)
 
 
-def write_markdown(results: Path, path: Path, missing: dict[str, str]) -> None:
-    """Regenerates the table from every full-run results file; `missing` says why a suite has no figures."""
+def write_markdown(results: Path, path: Path, reasons: Mapping[str, str]) -> None:
+    """Regenerates the table from every full-run results file; a suite with no figures gets its reason."""
     lines = [
         "# Benchmarks",
         "",
@@ -107,6 +108,7 @@ def write_markdown(results: Path, path: Path, missing: dict[str, str]) -> None:
         (line for file in sorted(results.glob("*.csv")) if not file.stem.endswith("-quick") for line in read(file)),
         key=lambda line: (line["device"], _suite_rank(line["suite"])),
     )
+    measured = {line["suite"] for line in runs}
     for (device, suite), group in itertools.groupby(runs, key=lambda line: (line["device"], line["suite"])):
         group = list(group)
         first = group[0]
@@ -121,13 +123,14 @@ def write_markdown(results: Path, path: Path, missing: dict[str, str]) -> None:
         ]
         lines += [_markdown_row(line) for line in group]
         lines.append("")
-    for suite, reason in missing.items():
-        lines += [f"## {suite} suite", "", reason, ""]
+    for suite, reason in reasons.items():
+        if suite not in measured:
+            lines += [f"## {suite} suite", "", reason, ""]
     _write_atomically(path, "\n".join(lines))
 
 
 def _suite_rank(suite: str) -> int:
-    return SUITE_ORDER.index(suite) if suite in SUITE_ORDER else len(SUITE_ORDER)
+    return SUITES.index(suite) if suite in SUITES else len(SUITES)
 
 
 def _markdown_row(line: dict) -> str:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
+from functools import partial
 
 from benchmarks._harness import Custom, Measurement
+from benchmarks._timing import interleaved
 
 
-def _seconds_to_import(module: str) -> float:
-    start = time.perf_counter()
+def _import_in_a_fresh_interpreter(module: str) -> None:
     subprocess.run([sys.executable, "-c", f"import {module}"], check=True, capture_output=True)
-    return time.perf_counter() - start
 
 
 def own_milliseconds() -> float:
@@ -29,11 +28,9 @@ def own_milliseconds() -> float:
 
 def import_row(rounds: int) -> Custom:
     def measure() -> list[Measurement]:
-        seconds = {"kerazoo": [], "keras": []}
-        _seconds_to_import("kerazoo")  # the first run fills the file system cache and writes .pyc files
-        for _ in range(rounds):
-            for module, values in seconds.items():
-                values.append(_seconds_to_import(module))
+        # The warm-up import fills the file system cache and writes the .pyc files.
+        imports = {module: partial(_import_in_a_fresh_interpreter, module) for module in ("kerazoo", "keras")}
+        seconds = interleaved(imports, rounds=rounds, steps_per_round=1, warmup=1)
         ratios = [theirs / ours for ours, theirs in zip(seconds["kerazoo"], seconds["keras"], strict=True)]
         ours, theirs = statistics.median(seconds["kerazoo"]), statistics.median(seconds["keras"])
         return [

@@ -164,3 +164,14 @@ def test_the_profile_counts_the_entry_computation_and_not_the_fused_ones():
     from benchmarks.profile import entry_opcodes
 
     assert entry_opcodes(HLO) == {"parameter": 2, "dot": 1, "fusion": 1, "tuple": 1}
+
+
+def test_the_encoder_flop_count_uses_the_parameters_the_stack_really_has():
+    import keras
+
+    from benchmarks.training import Encoder, _kerazoo_encoder
+
+    config = Encoder(layers=2, dim=32, heads=4, ffn=64, length=8, batch=1)
+    inputs = keras.Input((config.length, config.dim))
+
+    assert keras.Model(inputs, _kerazoo_encoder(inputs, config, 0.0)).count_params() == config.parameters()
