@@ -8,11 +8,14 @@ epoch record it reads is `model.training_history[-1]`.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 
 from kerazoo._validation import require_choice
+
+logger = logging.getLogger(__name__)
 
 HOOKS = ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end")
 # Arrays gensim trains: the word vectors and, depending on the loss, its output weights.
@@ -24,7 +27,7 @@ class EarlyStopping:
 
         stop = EarlyStopping("simlex999", patience=1, restore_best_weights=True)
         model = train_word2vec(corpus, epochs=20, callbacks=[stop])
-        stop.best_epoch, stop.stopped_epoch
+        stop.best_epoch, stop.stopped_epoch, model.early_stopping  # the record that history.json keeps
 
     Args:
         monitor: "loss", or a score of the epoch history: "analogy", "wordsim353", "simlex999" (evaluated
@@ -37,7 +40,12 @@ class EarlyStopping:
 
     Attributes:
         best: the best value seen; best_epoch: its epoch (1-based); stopped_epoch: the epoch after which
-        training stopped, 0 when it ran its course. A NaN score (too few words covered) never improves.
+        training stopped, 0 when it ran its course; restored_epoch: the epoch whose vectors were put back
+        when training ended, 0 when none were. A NaN score (too few words covered) never improves.
+
+    When training ends it leaves `model.early_stopping`, the record of the run (`record()`), and when it
+    stopped training or restored an earlier epoch's vectors it says so in a warning of the
+    "kerazoo.embeddings.callbacks" logger, which comes after the progress bar has closed.
     """
 
     def __init__(
@@ -61,7 +69,7 @@ class EarlyStopping:
         self.restore_best_weights = restore_best_weights
 
     def on_train_begin(self, model):
-        self.best, self.best_epoch, self.stopped_epoch, self.wait = None, 0, 0, 0
+        self.best, self.best_epoch, self.stopped_epoch, self.restored_epoch, self.wait = None, 0, 0, 0, 0
         self._best_weights = None
 
     def on_epoch_end(self, model):
@@ -78,12 +86,41 @@ class EarlyStopping:
             model.stop_training = True
 
     def on_train_end(self, model):
-        if self._best_weights is None or self.best_epoch == len(model.training_history):
-            return
-        for name, array in _trained_arrays(model).items():
-            np.copyto(array, self._best_weights[name])
-        model.wv.fill_norms(force=True)
+        if self._best_weights is not None and self.best_epoch != len(model.training_history):
+            for name, array in _trained_arrays(model).items():
+                np.copyto(array, self._best_weights[name])
+            model.wv.fill_norms(force=True)
+            self.restored_epoch = self.best_epoch
         self._best_weights = None
+        model.early_stopping = self.record()
+        if self.stopped_epoch or self.restored_epoch:
+            logger.warning(self._summary(planned=model.epochs))
+
+    def record(self) -> dict:
+        """What early stopping did, for the run's history (JSON-ready): the monitor and its mode, the best
+        value and its epoch, `stopped_epoch` and `restored_epoch` (None when it did not stop or restore)."""
+        return {
+            "monitor": self.monitor,
+            "mode": self.mode,
+            "best": None if self.best is None else float(self.best),
+            "best_epoch": self.best_epoch or None,
+            "stopped_epoch": self.stopped_epoch or None,
+            "restored_epoch": self.restored_epoch or None,
+        }
+
+    def _summary(self, planned: int) -> str:
+        if self.best is None:
+            best = f"{self.monitor} was never a number (NaN: too few of its words in the vocabulary)"
+        else:
+            best = f"best {self.monitor} {self.best:.4g} at epoch {self.best_epoch}"
+        if self.stopped_epoch:
+            message = f"Early stopping: stopped after epoch {self.stopped_epoch} of {planned}, {best}"
+        else:
+            message = f"Early stopping: trained all {planned} epochs, {best}"
+        if self.restored_epoch:
+            return f"{message}; restored the vectors of epoch {self.restored_epoch}."
+        kept = "kept the last epoch's vectors" + ("" if self.restore_best_weights else " (restore_best_weights=False)")
+        return f"{message}; {kept}."
 
     def _improves(self, value: float) -> bool:
         if math.isnan(value):

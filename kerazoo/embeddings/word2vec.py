@@ -92,8 +92,9 @@ def train_word2vec(
 
     Returns:
         The trained model, with `training_history` (one dict per epoch: loss, seconds, words_per_second,
-        learning_rate and any scores) and `token_counts` ({"read": tokens in the corpus, "trained": tokens
-        gensim saw; fewer only when phrases joined words}).
+        learning_rate and any scores), `token_counts` ({"read": tokens in the corpus, "trained": tokens
+        gensim saw; fewer only when phrases joined words}) and `early_stopping` (None, or the record an
+        `EarlyStopping` callback left: where it stopped, which epoch's vectors it restored).
 
     Raises:
         ValueError: for a corpus with no tokens, no word reaching `min_count`, or an unknown score name.
@@ -143,6 +144,7 @@ def train_word2vec(
         model.corpus_total_words = scan.tokens
         _require_vocabulary(model, min_count, scan.counts)
         model.training_history = []
+        model.early_stopping = None  # an EarlyStopping callback leaves its record here
         telemetry = _Telemetry(epochs, progress, score_sets)
         try:
             _train(model, lines, epochs, [telemetry, *callbacks])

@@ -295,3 +295,46 @@ def test_the_progress_bar_counts_words_and_leaves_gensims_logging_as_it_was(caps
 def test_a_phrase_delimiter_with_whitespace_is_refused():
     with pytest.raises(ValueError, match="`phrases` delimiter ' ' holds whitespace"):
         train_word2vec(LEE, phrases={"delimiter": " "}, **SMALL)
+
+
+def test_a_model_trained_without_early_stopping_has_no_early_stopping_record(model):
+    assert model.early_stopping is None
+
+
+def test_early_stopping_records_where_it_stopped_and_which_epoch_it_restored():
+    stop = EarlyStopping("loss", mode="max", patience=1, restore_best_weights=True)
+    stopped = train_word2vec(LEE, callbacks=[stop], **{**SMALL, "epochs": 5})
+    assert stopped.early_stopping == {
+        "monitor": "loss",
+        "mode": "max",
+        "best": stopped.training_history[0]["loss"],
+        "best_epoch": 1,
+        "stopped_epoch": 3,
+        "restored_epoch": 1,
+    }
+    json.dumps(stopped.early_stopping)  # ready for a run's history.json
+
+
+def test_early_stopping_says_when_it_stopped_and_which_epoch_it_restored(caplog):
+    stop = EarlyStopping("loss", mode="max", patience=1, restore_best_weights=True)
+    with caplog.at_level("WARNING", logger="kerazoo.embeddings.callbacks"):
+        train_word2vec(LEE, callbacks=[stop], **{**SMALL, "epochs": 5})
+    (message,) = [record.getMessage() for record in caplog.records if record.name == "kerazoo.embeddings.callbacks"]
+    assert message.startswith("Early stopping: stopped after epoch 3 of 5, best loss ")
+    assert message.endswith("at epoch 1; restored the vectors of epoch 1.")
+
+
+def test_early_stopping_without_restoring_says_it_kept_the_last_epoch(caplog):
+    stop = EarlyStopping("loss", mode="max", patience=0)
+    with caplog.at_level("WARNING", logger="kerazoo.embeddings.callbacks"):
+        stopped = train_word2vec(LEE, callbacks=[stop], **SMALL)
+    assert stopped.early_stopping["stopped_epoch"] == 2 and stopped.early_stopping["restored_epoch"] is None
+    assert caplog.records[-1].getMessage().endswith("kept the last epoch's vectors (restore_best_weights=False).")
+
+
+def test_early_stopping_that_ran_its_course_records_no_stop_and_says_nothing(caplog):
+    stop = EarlyStopping("loss", patience=0, restore_best_weights=True)  # the loss falls every epoch
+    with caplog.at_level("WARNING", logger="kerazoo.embeddings.callbacks"):
+        trained = train_word2vec(LEE, callbacks=[stop], **SMALL)
+    assert trained.early_stopping["stopped_epoch"] is None and trained.early_stopping["restored_epoch"] is None
+    assert trained.early_stopping["best_epoch"] == 3 and not caplog.records
