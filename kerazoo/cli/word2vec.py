@@ -12,7 +12,8 @@ from kerazoo.embeddings.persistence import MODEL_FILE
 
 def _word2vec_train(args) -> int:
     from kerazoo import embeddings
-    from kerazoo._io import require_writable_folder
+    from kerazoo._io import atomic_path, require_writable_folder
+    from kerazoo.training.plots import plot_word2vec_history
 
     require_writable_folder(args.output)  # before the corpus is read and trained on, not after
 
@@ -38,18 +39,16 @@ def _word2vec_train(args) -> int:
     )
     output = Path(args.output)
     embeddings.save(model, output / MODEL_FILE)
-    history = {"history": model.training_history, "token_counts": model.token_counts}
-    (output / "history.json").write_text(json.dumps(history, indent=2), encoding="utf8")
-    _plot_word2vec_history(model.training_history, output / "history.png")
+    history = {
+        "history": model.training_history,
+        "token_counts": model.token_counts,
+        "early_stopping": model.early_stopping,
+    }
+    with atomic_path(output / "history.json") as temporary:
+        temporary.write_text(json.dumps(history, indent=2), encoding="utf8")
+    plot_word2vec_history(model, output / "history.png")
     print(f"{len(model.wv)} words, {model.token_counts['read']} tokens read; saved to {output / MODEL_FILE}")
     return 0
-
-
-def _plot_word2vec_history(records: list[dict], path: Path) -> None:
-    from kerazoo.training import plot_history
-
-    curves = {name: [record[name] for record in records] for name in records[0] if name not in ("epoch", "seconds")}
-    plot_history(curves, path, title="word2vec: per-epoch loss, speed, learning rate and scores")
 
 
 def _lee_corpus() -> str:
