@@ -71,6 +71,46 @@ def test_plot_words_writes_a_png(tmp_path, model):
     assert Path(path).read_bytes()[:4] == b"\x89PNG"
 
 
+def _crowded_vectors(close: int = 8, apart: int = 6):
+    """`close` words at nearly one point (a cluster whose labels would pile up) and `apart` words around it."""
+    rng = np.random.default_rng(0)
+    centre = rng.normal(size=(1, 3))
+    points = np.concatenate([rng.normal(size=(apart, 3)), centre + 1e-4 * rng.normal(size=(close, 3))])
+    wv = KeyedVectors(vector_size=3)
+    wv.add_vectors([f"word{i}" for i in range(len(points))], points.astype("float32"))
+    return wv
+
+
+def test_plot_words_labels_do_not_overlap_even_for_words_at_one_point():
+    from matplotlib.text import Text
+
+    from kerazoo.embeddings.persistence import _words_figure
+
+    wv = _crowded_vectors()
+    figure = _words_figure(wv, wv.index_to_key, title=None)
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    boxes = [Text.get_window_extent(label, renderer) for label in figure.axes[0].texts]  # the text, not its line
+    assert [label.get_text() for label in figure.axes[0].texts] == wv.index_to_key
+    overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.overlaps(b)]
+    assert not overlaps
+
+
+def test_plot_words_labels_stay_inside_the_plot():
+    from matplotlib.text import Text
+
+    from kerazoo.embeddings.persistence import _words_figure
+
+    wv = _crowded_vectors()
+    figure = _words_figure(wv, wv.index_to_key, title=None)
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    frame = figure.axes[0].get_window_extent(renderer)
+    for label in figure.axes[0].texts:
+        box = Text.get_window_extent(label, renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+
+
 def test_plot_words_names_missing_words(tmp_path, model):
     with pytest.raises(ValueError, match="at least 3 words of the vocabulary. Missing: \\['qwertyuiop'\\]"):
         plot_words(model.wv, ["government", "police", "qwertyuiop"], tmp_path / "w.png")
