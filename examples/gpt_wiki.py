@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from kerazoo import data, models
-from kerazoo.layers import words
+from kerazoo.text import words
 from kerazoo.training import plot_history, save_model
 
 PROMPTS = ("the history of", "in the united states")

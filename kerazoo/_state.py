@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-import keras
-
 
 @contextlib.contextmanager
 def dtype_policy(name: str) -> Iterator[None]:
     """Sets the global Keras dtype policy inside the block and restores the previous one after it."""
+    import keras
+
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(name)
     try:

@@ -89,13 +89,13 @@ def test_word2vec_export_writes_projector_files(trained, capsys):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["train", "--window", "0"], "`window` must be a positive integer. Received: window=0"),
-        (["train", "--vector-size", "0"], "`vector_size` must be a positive integer"),
-        (["train", "--epochs", "0"], "`epochs` must be a positive integer"),
-        (["train", "--workers", "-1"], "`workers` must be a positive integer"),
+        (["train", "--window", "0"], "`--window` must be a positive integer. Received: --window=0"),
+        (["train", "--vector-size", "0"], "`--vector-size` must be a positive integer"),
+        (["train", "--epochs", "0"], "`--epochs` must be a positive integer"),
+        (["train", "--workers", "-1"], "`--workers` must be a positive integer"),
         (["train", "no/such/corpus.txt"], "no/such/corpus.txt"),
         (["evaluate", "no/such/run"], "No saved model at"),
-        (["train", "--output", "/proc/kerazoo-run"], "`output` cannot be created: /proc/kerazoo-run"),
+        (["train", "--output", "/proc/kerazoo-run"], "`--output` cannot be created: /proc/kerazoo-run"),
     ],
 )
 def test_word2vec_mistakes_are_one_line_with_status_2(arguments, message, tmp_path, capsys):
@@ -121,7 +121,7 @@ def test_convert_writes_the_zoo_model_of_a_checkpoint(tmp_path, gpt2_checkpoint,
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--to", "resnet50"], "converts to 'gpt', not to='resnet50'"),
+        (["--to", "resnet50"], "converts to 'gpt', not --to='resnet50'"),
         (["--output", "model.h5"], "--output must end in .keras"),
         (["--set", "dim=8"], "The checkpoint fixes dim=4"),
     ],

@@ -43,4 +43,4 @@ def add_commands(commands) -> None:
         metavar="KEY=VALUE",
         help="a builder option the checkpoint leaves free, e.g. include_top=True, num_classes=2, dropout=0.1",
     )
-    command.set_defaults(run=_convert)
+    command.set_defaults(run=_convert, needs_keras=True)

@@ -12,8 +12,6 @@ def _export(args) -> int:
 
 
 def add_commands(commands) -> None:
-    from kerazoo.models.serving import FORMATS
-
     command = commands.add_parser(
         "export",
         help="export a .keras model for serving: TensorFlow SavedModel, ONNX or LiteRT",
@@ -24,6 +22,6 @@ def add_commands(commands) -> None:
         epilog="example: kerazoo export runs/resnet18/model.keras --format onnx --output resnet18.onnx",
     )
     command.add_argument("model", help="a .keras file")
-    command.add_argument("--format", required=True, choices=FORMATS)
+    command.add_argument("--format", required=True, help="saved_model, onnx or litert")
     command.add_argument("--output", required=True, help="a folder (saved_model) or a .onnx / .tflite file")
-    command.set_defaults(run=_export)
+    command.set_defaults(run=_export, needs_keras=True)

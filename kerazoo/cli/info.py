@@ -58,7 +58,7 @@ def _summary(args) -> int:
 
 def add_commands(commands) -> None:
     commands.add_parser("env", help="versions, the Keras backend and installed frameworks").set_defaults(
-        run=_environment
+        run=_environment, needs_keras=True
     )
     listing = commands.add_parser(
         "models",
@@ -67,8 +67,8 @@ def add_commands(commands) -> None:
         "length), outputs and parameters at the defaults.",
     )
     listing.add_argument("pattern", nargs="?", help='fnmatch pattern, e.g. "resnet*"')
-    listing.set_defaults(run=_models)
+    listing.set_defaults(run=_models, needs_keras=True)
     summary = commands.add_parser("summary", help="build a model and print its summary")
     summary.add_argument("name")
     summary.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a default")
-    summary.set_defaults(run=_summary)
+    summary.set_defaults(run=_summary, needs_keras=True)

@@ -26,4 +26,4 @@ def add_commands(commands) -> None:
     )
     launcher.add_argument("-n", "--processes", type=int, required=True, help="how many processes to start")
     launcher.add_argument("program", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
-    launcher.set_defaults(run=_launch)
+    launcher.set_defaults(run=_launch, needs_keras=False)

@@ -6,7 +6,8 @@ import inspect
 import json
 from pathlib import Path
 
-from kerazoo.cli._common import UsageError, parse_settings
+from kerazoo.cli._common import Interrupted, UsageError, parse_settings
+from kerazoo.distribute.scope import KINDS, PRECISIONS
 from kerazoo.training.job import train as train_job
 
 OPTIONS = (
@@ -21,6 +22,7 @@ OPTIONS = (
     "data_dir",
     "download",
     "seed",
+    "overwrite",
 )
 # Used when neither the command line nor --config says otherwise: the library's own defaults.
 DEFAULTS = {name: inspect.signature(train_job).parameters[name].default for name in OPTIONS}
@@ -48,16 +50,20 @@ def _train(args) -> int:
     from kerazoo import data, models
 
     config = _resolve(args)
+    models.check_arguments(config["name"], config["settings"])  # an unknown name, before it is looked up
     dataset = config["data"] or data.default_dataset(models.info(config["name"]).task)
     print(f"kerazoo train: {config['name']} on {dataset}, writing to {config['output']}", flush=True)
-    test = train_job(**config)
+    try:
+        test = train_job(**config)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted; the same command resumes {config['output']} from its last finished epoch"
+        ) from None
     print("test " + ", ".join(f"{metric}: {value:.4f}" for metric, value in test.items()))
     return 0
 
 
 def add_commands(commands) -> None:
-    from kerazoo.training.schedules import SCHEDULES
-
     train = commands.add_parser(
         "train",
         help="train a zoo model on a dataset, resumably",
@@ -96,16 +102,24 @@ def add_commands(commands) -> None:
         help=f"constant rate, or the peak of a schedule; default {DEFAULTS['learning_rate']}",
     )
     train.add_argument(
-        "--schedule",
-        choices=SCHEDULES,
-        help="constant (default), cosine (warm-up then cosine), transformer (inverse square root)",
+        "--schedule", help="constant (default), cosine (warm-up then cosine), transformer (inverse square root)"
     )
-    train.add_argument("--strategy", help="distribute.scope kind: auto (default), off, one_device, mirrored, ...")
-    train.add_argument("--precision", help="auto (bfloat16 on TPU and recent GPUs, float32 on CPU) or a dtype policy")
+    train.add_argument("--strategy", choices=KINDS, help="how to spread training (distribute.scope); default auto")
+    train.add_argument(
+        "--precision",
+        choices=[policy for policy in PRECISIONS if policy],
+        help="auto: bfloat16 on TPUs and recent GPUs, float32 on CPUs; default: float32",
+    )
     train.add_argument("--seed", type=int, help="seeds the weights and the data order; default 0")
-    train.add_argument("--output", help="the run's folder (default runs/NAME)")
+    train.add_argument("--output", help="the run's folder (default runs/NAME); one configuration per folder")
+    train.add_argument(
+        "--overwrite",
+        action="store_const",
+        const=True,
+        help="start afresh in --output even if it holds another run (its checkpoint and results are deleted)",
+    )
     train.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a model builder argument, e.g. width=16"
     )
     train.add_argument("--config", help="a config.json written by an earlier run; options given here override it")
-    train.set_defaults(run=_train)
+    train.set_defaults(run=_train, needs_keras=True)

@@ -90,6 +90,7 @@ def _word2vec_export(args) -> int:
 
 def add_commands(commands) -> None:
     word2vec = commands.add_parser("word2vec", help="train, evaluate, query and export Word2Vec vectors")
+    word2vec.set_defaults(needs_keras=False)  # gensim alone
     actions = word2vec.add_subparsers(dest="action", required=True)
     train = actions.add_parser("train", help="train on text files, folders, globs or Wikipedia dumps")
     train.add_argument("corpus", nargs="*", help="sources (default: gensim's Lee news corpus, offline)")

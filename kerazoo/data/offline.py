@@ -69,7 +69,7 @@ CORPORA = {"lee": "lee_background.cor", "wiki": "enwiki-latest-pages-articles1.x
 def corpus_words(corpus: str) -> list[str]:
     """Every word of `corpus` in order: "lee", "wiki", or a path or folder that `embeddings.Corpus` reads.
 
-    Words are split as the Word2Vec pipeline splits them (`kerazoo.layers.words`, lowercased), so a language
+    Words are split as the Word2Vec pipeline splits them (`kerazoo.text.words`, lowercased), so a language
     model and word vectors trained on the same text share one vocabulary.
     """
     from kerazoo.embeddings.corpus import Corpus

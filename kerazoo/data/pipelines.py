@@ -45,7 +45,11 @@ class TaskData:
 
     Attributes:
         name, task: the dataset as named to `load`, and the task it was prepared for.
-        train, validation, test: `(inputs, targets)` batches; `train` is reshuffled every epoch from the seed.
+        train, validation, test: `(inputs, targets)` batches; `train` is reshuffled every epoch from the seed,
+            for `model.fit`.
+        train_examples: the training split as single examples in a fixed order. `kerazoo.training.fit`
+            batches it and orders each epoch from the seed and the epoch alone, so a resumed run sees the
+            batches an uninterrupted one would (`train` reshuffles by how often it has been read).
         train_size: examples in `train`.
         num_classes, class_names: for classification.
         vocabulary: for text, the id of each word ("" = 0 padding, "[UNK]" = 1), as TextVectorization's.
@@ -59,6 +63,7 @@ class TaskData:
     train: object
     validation: object
     test: object
+    train_examples: object
     train_size: int
     num_classes: int | None = None
     class_names: tuple | None = None
@@ -215,6 +220,7 @@ def _batched(name, task, splits, *, batch_size, seed, drop_remainder) -> TaskDat
         train=batched["train"],
         validation=batched["validation"],
         test=batched["test"],
+        train_examples=splits.datasets["train"],
         train_size=sizes["train"],
         **splits.metadata,
     )

@@ -8,6 +8,7 @@ preprocessed for the task (images as float32 in [0, 1] at the asked shape, text 
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,10 @@ from kerazoo.data.pipelines import (
     resolve_source,
 )
 
-COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
+FOLDER_CHANNELS = (1, 3, 4)  # grayscale, RGB, RGBA
+# The file types image_dataset_from_directory and text_dataset_from_directory read.
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+TEXT_EXTENSIONS = (".txt",)
 COPY_LENGTH = 8
 
 
@@ -74,20 +78,52 @@ def _images(name: str, source: str, options) -> Splits:
         datasets = {split: ds.map(_image_to(shape)) for split, ds in datasets.items()}
         class_names = info.features[keys[1]].names
     else:
-        import keras
-
         shape = options.image_shape or FOLDER_IMAGE_SHAPE
-        if shape[2] not in COLOR_MODES:
+        if shape[2] not in FOLDER_CHANNELS:
             raise ValueError(f"Folder images need 1, 3 or 4 channels. Received: input_shape={shape}")
-
-        def read_folder(directory, **split):
-            return keras.utils.image_dataset_from_directory(
-                directory, image_size=shape[:2], color_mode=COLOR_MODES[shape[2]], batch_size=None, **split
-            )
-
-        datasets, class_names = _folder_splits(read_folder, Path(name), options.seed)
+        files, class_names = _folder_splits(Path(name), options.seed, IMAGE_EXTENSIONS)
+        for paths, _ in files.values():
+            _require_images(paths)
+        datasets = {split: _slices(*split_files).map(_read_image(shape)) for split, split_files in files.items()}
         datasets = {split: ds.map(_image_to(shape)) for split, ds in datasets.items()}
     return Splits(datasets, {"num_classes": len(class_names), "class_names": tuple(class_names), "image_shape": shape})
+
+
+# The first bytes of the formats image_dataset_from_directory reads (and tf.io.decode_image decodes).
+IMAGE_SIGNATURES = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+    b"BM": "BMP",
+}
+
+
+def _require_images(paths) -> None:
+    """Refuses, by its path, a file that is no JPEG, PNG, GIF or BMP image, before TensorFlow fails on it
+    mid-epoch with no file named. Reads a few bytes a file."""
+    longest = max(map(len, IMAGE_SIGNATURES))
+    for path in paths:
+        with open(path, "rb") as file:
+            start = file.read(longest)
+        if not any(start.startswith(signature) for signature in IMAGE_SIGNATURES):
+            raise ValueError(
+                f"{path} is not an image that can be read (JPEG, PNG, GIF or BMP): it begins {start[:8]!r}. "
+                "Remove it from the folder, or convert it."
+            )
+
+
+def _read_image(shape):
+    """A map from `(path, label)` to the image at `shape[:2]` (float32 in [0, 255], as Keras's loader gives it)."""
+    import tensorflow as tf
+
+    def read(path, label):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=shape[2], expand_animations=False)
+        image = tf.image.resize(image, shape[:2])
+        image.set_shape((*shape[:2], shape[2]))
+        return image, label
+
+    return read
 
 
 def _image_to(shape):
@@ -120,12 +156,11 @@ def _texts(name: str, source: str, options) -> Splits:
         datasets, info, keys = _tfds(name, options)
         class_names = info.features[keys[1]].names
     else:
-        import keras
-
-        def read_folder(directory, **split):
-            return keras.utils.text_dataset_from_directory(directory, batch_size=None, **split)
-
-        datasets, class_names = _folder_splits(read_folder, Path(name), options.seed)
+        files, class_names = _folder_splits(Path(name), options.seed, TEXT_EXTENSIONS)
+        datasets = {
+            split: _slices(*split_files).map(lambda path, label: (tf.io.read_file(path), label))
+            for split, split_files in files.items()
+        }
     length = options.sequence_length or SEQUENCE_LENGTH
     vectorize, matrix = _vectorizer(options, length, datasets["train"].map(lambda text, _: text))
 
@@ -219,26 +254,53 @@ def _copy(name: str, source: str, options) -> Splits:
     return Splits(datasets, {"vocabulary": vocabulary, "sequence_length": length})
 
 
-def _folder_splits(read_folder, root: Path, seed: int):
-    """Train, validation and test datasets and the class names, from a folder of class sub-folders.
+def _folder_splits(root: Path, seed: int, extensions: tuple[str, ...]):
+    """`{split: (paths, labels)}` and the class names, from a folder of class sub-folders.
 
-    `root/train/` and `root/test/` are used as they are when both exist; else a fifth of `root` is held out
-    (the file list is shuffled with `seed` before the split), half for validation, half for test.
+    The layout and file types are `image_dataset_from_directory`'s and `text_dataset_from_directory`'s.
+    `root/train/` and `root/test/` are used as they are when both exist, a tenth of `train/` held out for
+    validation; else a fifth of `root` is held out, half for validation, half for test. The files are
+    shuffled with `seed` before a split and then keep that order: Keras's loaders reshuffle at every pass,
+    by how often they have been read, which a resumed run could not repeat.
     """
     train_folder, test_folder = _class_folders(root)
+    paths, labels, class_names = _class_files(train_folder, extensions)
+    order = np.random.default_rng(seed).permutation(len(paths))
+    paths, labels = paths[order], labels[order]
     if test_folder is not None:
-        train, validation = read_folder(train_folder, validation_split=HELD_OUT_FRACTION, subset="both", seed=seed)
-        test = read_folder(test_folder, shuffle=False)
-        if test.class_names != train.class_names:
+        test_paths, test_labels, test_classes = _class_files(test_folder, extensions)
+        if test_classes != class_names:
             raise ValueError(
-                f"{test_folder} and {train_folder} hold different classes: {test.class_names} vs {train.class_names}"
+                f"{test_folder} and {train_folder} hold different classes: {test_classes} vs {class_names}"
             )
-    else:
-        train, held_out = read_folder(root, validation_split=2 * HELD_OUT_FRACTION, subset="both", seed=seed)
-        # The held-out split is not reshuffled, so its halves stay apart.
-        half = max(1, cardinality(held_out) // 2)
-        validation, test = held_out.take(half), held_out.skip(half)
-    return {"train": train, "validation": validation, "test": test}, train.class_names
+        held = max(1, int(len(paths) * HELD_OUT_FRACTION))
+        return {
+            "train": (paths[held:], labels[held:]),
+            "validation": (paths[:held], labels[:held]),
+            "test": (test_paths, test_labels),
+        }, class_names
+    held = max(2, int(len(paths) * 2 * HELD_OUT_FRACTION))
+    half = held // 2
+    return {
+        "train": (paths[held:], labels[held:]),
+        "validation": (paths[:half], labels[:half]),
+        "test": (paths[half:held], labels[half:held]),
+    }, class_names
+
+
+def _class_files(folder: Path, extensions: tuple[str, ...]):
+    """Every file of a class sub-folder of `folder` (recursively, sorted) with a type in `extensions`, its class
+    index (the sub-folders in sorted order), and the class names."""
+    class_names = sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
+    paths, labels = [], []
+    for label, class_name in enumerate(class_names):
+        for directory, _, names in sorted(os.walk(folder / class_name)):
+            chosen = sorted(name for name in names if name.lower().endswith(extensions))
+            paths += [os.path.join(directory, name) for name in chosen]
+            labels += [label] * len(chosen)
+    if not paths:
+        raise ValueError(f"Folder {folder} holds no files of the types read here ({', '.join(extensions)}).")
+    return np.array(paths, dtype=str), np.array(labels, dtype="int32"), class_names
 
 
 def _class_folders(root: Path):

@@ -6,8 +6,6 @@ import contextlib
 import functools
 from collections.abc import Iterator
 
-import keras
-
 from kerazoo._state import dtype_policy
 from kerazoo._validation import require_choice
 from kerazoo.distribute.info import Distribution, logger
@@ -31,6 +29,8 @@ def get_strategy(kind: str = "auto", *, tpu: str | None = None):
         ValueError: for an unknown kind, or on a Keras backend other than TensorFlow (use `scope` there).
         TPUNotFoundError: for "tpu" when no TPU initialises; it never falls back silently.
     """
+    import keras
+
     require_choice("kind", kind, KINDS)
     if keras.backend.backend() != "tensorflow":
         raise ValueError(
@@ -45,6 +45,8 @@ def get_strategy(kind: str = "auto", *, tpu: str | None = None):
 
 def resolve(kind: str = "auto", *, layout_map=None, model_parallel: int | None = None, tpu: str | None = None):
     """The `Distribution` that `scope` would enter, without entering it. Arguments as in `scope`."""
+    import keras
+
     require_choice("kind", kind, KINDS)
     backend = keras.backend.backend()
     if layout_map is not None and backend != "jax":
@@ -110,7 +112,7 @@ def scope(
     """
     require_choice("precision", precision, PRECISIONS)
     info = resolve(kind, layout_map=layout_map, model_parallel=model_parallel, tpu=tpu)
-    logger.info("kerazoo.distribute: %s", info.describe())
+    logger.info("training on %s", info.describe())
     with contextlib.ExitStack() as stack:
         if info.strategy is not None:
             stack.enter_context(info.strategy.scope())

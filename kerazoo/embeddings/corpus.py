@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kerazoo._validation import require_bool, require_positive_int
-from kerazoo.layers.text import words
+from kerazoo.text import words
 
 # gensim drops every token of a text past this many (gensim#2880); longer texts are split instead.
 MAX_TOKENS_PER_TEXT = 10_000
@@ -31,7 +31,7 @@ class Corpus:
     Args:
         sources: one path, glob or iterable of token lists, or a list of them.
         lowercase: lowercase the tokens of text sources.
-        strip_punctuation: split text into words (`kerazoo.layers.words`: runs of letters, marks, digits
+        strip_punctuation: split text into words (`kerazoo.text.words`: runs of letters, marks, digits
             and underscores, joined by single inner apostrophes or hyphens), the split that
             `text_vectorization_and_embedding` repeats in Keras; False splits on whitespace only, as
             gensim's LineSentence does, for text that is already tokenized.

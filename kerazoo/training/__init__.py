@@ -1,12 +1,7 @@
 """Training shared by the command line, the examples and the notebooks: `fit` on any distribution setup,
 resumable checkpoints, saving and plots."""
 
-from kerazoo.training.checkpoint import ResumableCheckpoint
-from kerazoo.training.fit import fit
-from kerazoo.training.job import train
-from kerazoo.training.plots import plot_history
-from kerazoo.training.saving import save_model
-from kerazoo.training.schedules import SCHEDULES, InverseSquareRootSchedule, learning_rate_schedule
+from kerazoo import _lazy
 
 __all__ = [
     "SCHEDULES",
@@ -18,3 +13,18 @@ __all__ = [
     "save_model",
     "train",
 ]
+
+# Loaded on first use: `kerazoo train --help` and the plots need no Keras.
+__getattr__, __dir__ = _lazy.exports(
+    __name__,
+    {
+        "ResumableCheckpoint": "checkpoint",
+        "fit": "fitting",
+        "train": "job",
+        "plot_history": "plots",
+        "save_model": "saving",
+        "SCHEDULES": "schedules",
+        "InverseSquareRootSchedule": "schedules",
+        "learning_rate_schedule": "schedules",
+    },
+)

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from kerazoo._io import atomic_path
 
@@ -55,6 +56,15 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             # The optimizer's variables (moments, iteration count) exist only once built; restore them too.
             optimizer.build(model.trainable_variables)
         model.load_weights(weights)
+        random_states = state.get("random_states", [])
+        generators = _random_states(model)
+        if len(random_states) != len(generators):
+            raise ValueError(
+                f"{self.state_path} holds {len(random_states)} random-number states; the model has "
+                f"{len(generators)}. The checkpoint is of another model."
+            )
+        for variable, value in zip(generators, random_states, strict=True):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
         self.history = {name: list(values) for name, values in state.get("history", {}).items()}
         return epochs
 
@@ -69,7 +79,12 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         name = f"epoch{epochs_completed:05d}.weights.h5"
         with atomic_path(self.directory / name) as temporary:
             self.model.save_weights(temporary)
-        state = {"epochs_completed": epochs_completed, "weights": name, "history": self.history}
+        state = {
+            "epochs_completed": epochs_completed,
+            "weights": name,
+            "history": self.history,
+            "random_states": [keras.ops.convert_to_numpy(v).tolist() for v in _random_states(self.model)],
+        }
         with atomic_path(self.state_path) as temporary:
             temporary.write_text(json.dumps(state, indent=1), encoding="utf8")
         if previous and previous != name:
@@ -80,3 +95,13 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             return json.loads(self.state_path.read_text(encoding="utf8"))["weights"]
         except (OSError, ValueError, KeyError):
             return None
+
+
+def _random_states(model: keras.Model) -> list:
+    """The states of the model's random-number generators (dropout's, for one), in a fixed order.
+
+    Keras counts them among `model.variables` but saves weights without them, so a resumed run would
+    draw other dropout masks than an uninterrupted one; the checkpoint keeps them beside the weights.
+    """
+    weights = {id(variable) for variable in model.weights}
+    return [variable for variable in model.variables if id(variable) not in weights]

@@ -12,15 +12,20 @@ import json
 import logging
 import math
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kerazoo._io import atomic_path, require_writable_folder
-from kerazoo._validation import require_positive_int
+from kerazoo._validation import require_choice, require_number, require_positive_int
 
 logger = logging.getLogger("kerazoo.training")
 CONFIG_FILE, METRICS_FILE, CURVES_FILE, MODEL_FILE = "config.json", "metrics.json", "curves.png", "model.keras"
 VOCABULARY_FILE, LOGS_FOLDER, CHECKPOINT_FOLDER = "vocabulary.txt", "logs", "checkpoint"
+# Everything a run writes into its folder; `overwrite=True` removes these and nothing else.
+RUN_CONTENTS = (CONFIG_FILE, METRICS_FILE, CURVES_FILE, MODEL_FILE, VOCABULARY_FILE, LOGS_FOLDER, CHECKPOINT_FOLDER)
+# A run may be resumed with more (or fewer) epochs; every other setting belongs to the folder.
+RESUMABLE_CHANGES = ("epochs",)
 # The data sets these builder arguments; a different value given for them is a mistake (vocab_size is a cap).
 DATA_DECIDES = ("classes", "num_classes", "dim")
 
@@ -31,7 +36,8 @@ def model_settings(info, data, settings: Mapping) -> dict:
     for key in DATA_DECIDES:
         if key in settings and key in fixed and settings[key] != fixed[key]:
             raise ValueError(
-                f"Setting {key}={settings[key]!r} disagrees with the data: {data.name} gives {key}={fixed[key]}."
+                f"`{key}` disagrees with the data: {data.name} fixes it at {fixed[key]!r}. Received: "
+                f"{key}={settings[key]!r}"
             )
     return {**settings, **fixed}
 
@@ -75,14 +81,19 @@ def train(
     data_dir: str | None = None,
     download: bool = True,
     seed: int = 0,
+    overwrite: bool = False,
     callbacks: Sequence = (),
     verbose="auto",
 ) -> dict:
     """Trains zoo model `name` and writes the run to `output`; started again with the same arguments, it resumes.
 
-    Writes `config.json` (every argument, so a run can be repeated), `checkpoint/` (after every epoch),
-    `logs/` (TensorBoard), `model.keras`, `metrics.json` (the per-epoch history and the test metrics),
-    `curves.png` and, for text, `vocabulary.txt` (the id of each word, one a line).
+    A run folder belongs to one configuration: `config.json` records every argument, and a folder whose
+    `config.json` differs (in anything but `epochs`) is refused before anything is read or written, unless
+    `overwrite`. The run writes `config.json` once its model is built, `checkpoint/` after every epoch,
+    `logs/` (TensorBoard), and at the end `model.keras` (without optimizer state: the checkpoint keeps that),
+    `metrics.json` (the per-epoch history and the test metrics), `curves.png` and, for text,
+    `vocabulary.txt` (the id of each word, one a line). However it stops (Ctrl-C, a kill, a crash), the same
+    call resumes from the last finished epoch and ends with the weights an uninterrupted run ends with.
 
     Args:
         name: a registered model.
@@ -95,6 +106,7 @@ def train(
         data_dir, download: where tensorflow-datasets keeps prepared datasets, and whether it may download.
         strategy, precision: as `kerazoo.distribute.scope`'s `kind` and `precision`.
         schedule: "constant", "cosine" or "transformer" (see `learning_rate_schedule`).
+        overwrite: start afresh in a folder that holds another run (its run files are deleted).
 
     Returns:
         The test metrics, e.g. `{"loss": 0.12, "accuracy": 0.97}`; language models add "perplexity".
@@ -103,17 +115,14 @@ def train(
 
     from kerazoo import distribute, models
     from kerazoo.data import load
-    from kerazoo.data.pipelines import cardinality
-    from kerazoo.training.fit import fit
+    from kerazoo.training.fitting import fit
+    from kerazoo.training.pipeline import steps_per_epoch
     from kerazoo.training.plots import plot_history
+    from kerazoo.training.progress import CostEstimate
     from kerazoo.training.schedules import learning_rate_schedule
 
     output = Path(output)
-    require_positive_int(epochs=epochs, batch_size=batch_size)
     settings = dict(settings or {})
-    models.check_arguments(name, settings)  # unknown names and arguments are refused here, with the closest
-    info = models.info(name)
-    require_writable_folder(output)
     config = {
         "model": name,
         "data": data,
@@ -129,8 +138,9 @@ def train(
         "seed": seed,
         "settings": settings,
     }
-    with atomic_path(output / CONFIG_FILE) as temporary:
-        temporary.write_text(json.dumps(config, indent=2), encoding="utf8")
+    _check(config)
+    info = models.info(name)
+    claim_folder(output, config, overwrite=overwrite)
 
     keras.utils.set_random_seed(seed)
     with distribute.scope(strategy, precision=precision) as dist:
@@ -149,19 +159,28 @@ def train(
         )
         model = models.build(name, **model_settings(info, dataset, settings))
         _require_inputs_fed(model, info)
-        steps = cardinality(dataset.train)  # batches per epoch, a partial one kept or dropped as loaded
+        remainder = "drop" if dist.num_replicas > 1 else "keep"
+        steps = steps_per_epoch(dataset.train_size, batch_size, remainder)
         rate = learning_rate_schedule(schedule, learning_rate, total_steps=steps * epochs)
         loss, metrics = objective(info)
         model.compile(**dist.compile_kwargs(optimizer=keras.optimizers.Adam(rate), loss=loss, metrics=metrics))
+    # The run is known to be valid only now: its data loaded and its model built.
+    if dist.is_chief:
+        with atomic_path(output / CONFIG_FILE) as temporary:
+            temporary.write_text(json.dumps(config, indent=2), encoding="utf8")
     logs = [keras.callbacks.TensorBoard(str(output / LOGS_FOLDER))] if dist.is_chief and _has_tensorboard() else []
+    smaller = None if settings else " ".join(f"--set {key}={value!r}" for key, value in info.small_config.items())
     history = fit(
         model,
-        dataset.train,
+        dataset.train_examples,
+        batch_size=batch_size,
         epochs=epochs,
         distribution=dist,
-        callbacks=[*callbacks, *logs],
+        callbacks=[CostEstimate(steps, smaller=smaller), *callbacks, *logs],
         validation_data=dataset.validation,
         checkpoint_dir=output / CHECKPOINT_FOLDER,
+        seed=seed,
+        remainder=remainder,
         verbose=verbose,
     )
     test = {key: float(value) for key, value in model.evaluate(dataset.test, verbose=0, return_dict=True).items()}
@@ -171,6 +190,99 @@ def train(
         _write_run(output, model, dataset, history, test)
         plot_history(history, output / CURVES_FILE, title=f"{name} on {dataset.name}")
     return test
+
+
+def _check(config: Mapping) -> None:
+    """Every argument of `train`, before anything is read or written: the names match `train`'s own."""
+    from kerazoo import models
+    from kerazoo.data.pipelines import default_dataset, resolve_source
+    from kerazoo.distribute.scope import KINDS, PRECISIONS
+    from kerazoo.training.schedules import SCHEDULES
+
+    require_positive_int(epochs=config["epochs"], batch_size=config["batch_size"])
+    require_number("learning_rate", config["learning_rate"], above=0)
+    require_choice("schedule", config["schedule"], SCHEDULES)
+    require_choice("strategy", config["strategy"], KINDS)
+    require_choice("precision", config["precision"], PRECISIONS)
+    if isinstance(config["seed"], bool) or not isinstance(config["seed"], int):
+        raise ValueError(f"`seed` must be an integer. Received: seed={config['seed']!r}")
+    settings = config["settings"]
+    models.check_arguments(config["model"], settings)  # unknown names and arguments, with the closest
+    task = models.info(config["model"]).task
+    resolve_source(str(config["data"] or default_dataset(task)), task)
+    shape = settings.get("input_shape")
+    if shape is not None and not (
+        isinstance(shape, (tuple, list)) and len(shape) == 3 and all(_positive_int(size) for size in shape)
+    ):
+        raise ValueError(
+            f"`input_shape` must be (height, width, channels), three positive integers. Received: input_shape={shape!r}"
+        )
+    if settings.get("max_length") is not None:
+        require_positive_int(max_length=settings["max_length"])
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def claim_folder(output: Path, config: Mapping, *, overwrite: bool = False) -> None:
+    """Makes `output` this run's folder, or refuses: a folder holds one configuration's run.
+
+    A folder with no run, or with a run of the same configuration (but for `epochs`, which a resumed run
+    may change), is taken as it is; another run's folder is refused, naming the settings that differ,
+    unless `overwrite`, which deletes that run's files (`RUN_CONTENTS`) and nothing else.
+    """
+    require_writable_folder(output)
+    recorded = _recorded_config(output)
+    if recorded is None and not (output / CHECKPOINT_FOLDER).exists():
+        return
+    if not overwrite:
+        differences = _differences(recorded, json.loads(json.dumps(config))) if recorded is not None else []
+        if recorded is None:
+            raise ValueError(
+                f"{output} holds a checkpoint of a run with no {CONFIG_FILE}, so it cannot be resumed as this "
+                "run. Choose another `output`, or pass `overwrite` to start afresh there."
+            )
+        if differences:
+            raise ValueError(
+                f"{output} holds a run of another configuration ({'; '.join(differences)}). Choose another "
+                "`output`, or pass `overwrite` to start afresh there (deleting that run); the same "
+                "configuration resumes."
+            )
+        return
+    for entry in RUN_CONTENTS:
+        path = output / entry
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _recorded_config(output: Path) -> dict | None:
+    try:
+        recorded = json.loads((output / CONFIG_FILE).read_text(encoding="utf8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"{output / CONFIG_FILE} cannot be read ({error}); pass `overwrite` to start afresh."
+        ) from None
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _differences(recorded: Mapping, config: Mapping) -> list[str]:
+    """ "`name` old -> new" for each setting that differs, the builder's settings by their own names."""
+    differences = []
+    for key in config:
+        if key in RESUMABLE_CHANGES or key == "settings":
+            continue
+        if recorded.get(key) != config[key]:
+            differences.append(f"`{key}` {recorded.get(key)!r} -> {config[key]!r}")
+    old, new = recorded.get("settings") or {}, config["settings"]
+    for key in sorted({*old, *new}):
+        if old.get(key) != new.get(key):
+            differences.append(f"`{key}` {old.get(key, 'unset')!r} -> {new.get(key, 'unset')!r}")
+    return differences
 
 
 def _has_tensorboard() -> bool:
@@ -184,7 +296,7 @@ def _has_tensorboard() -> bool:
 def _write_run(output: Path, model, dataset, history, test: dict) -> None:
     from kerazoo.training.saving import save_model
 
-    save_model(model, output / MODEL_FILE)
+    save_model(model, output / MODEL_FILE, include_optimizer=False)
     if dataset.vocabulary:
         with atomic_path(output / VOCABULARY_FILE) as temporary:
             temporary.write_text("\n".join(dataset.vocabulary) + "\n", encoding="utf8")

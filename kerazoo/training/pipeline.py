@@ -3,6 +3,7 @@ uninterrupted one would have, and every replica gets an equal share of every bat
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -10,6 +11,8 @@ import numpy as np
 from kerazoo._validation import require_choice, require_positive_int
 
 REMAINDERS = ("keep", "drop", "pad")
+# The most examples a dataset of examples is shuffled through at once (tf.data's buffer, in memory).
+SHUFFLE_BUFFER = 10_000
 
 
 def num_examples(*structures) -> int:
@@ -95,6 +98,44 @@ def array_dataset(
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     )
     return with_data_sharding(dataset.prefetch(tf.data.AUTOTUNE)), steps
+
+
+def examples_dataset(
+    examples,
+    *,
+    batch_size: int,
+    epochs: int,
+    initial_epoch: int = 0,
+    shuffle: bool = True,
+    seed: int = 0,
+    remainder: str = "keep",
+):
+    """`(dataset, steps_per_epoch)` as `array_dataset` gives them, from a `tf.data.Dataset` of single examples
+    that yields them in a fixed order (a folder's file list, a tensorflow-datasets split, arrays).
+
+    Epoch e is the examples shuffled through a buffer of up to `SHUFFLE_BUFFER` with a seed drawn from
+    `(seed, e)` alone, then batched; the epochs follow one another in one stream. Unlike
+    `reshuffle_each_iteration`, whose n-th pass depends on how often the dataset was read before, this
+    lets a run resumed at `initial_epoch` see the batches an uninterrupted run would.
+    """
+    import tensorflow as tf
+
+    from kerazoo.data.pipelines import cardinality
+
+    require_positive_int(batch_size=batch_size, epochs=epochs)
+    require_choice("remainder", remainder, ("keep", "drop"))  # "pad" needs sample weights: arrays only
+    count = cardinality(examples)
+    steps = steps_per_epoch(count, batch_size, remainder)
+
+    def epoch(number: int):
+        ordered = examples
+        if shuffle:
+            seed_of_epoch = int(np.random.SeedSequence([seed & 0xFFFFFFFF, number]).generate_state(1)[0])
+            ordered = examples.shuffle(min(count, SHUFFLE_BUFFER), seed=seed_of_epoch, reshuffle_each_iteration=False)
+        return ordered.batch(batch_size, drop_remainder=remainder == "drop")
+
+    stream = functools.reduce(tf.data.Dataset.concatenate, map(epoch, range(initial_epoch, epochs)))
+    return with_data_sharding(stream.prefetch(tf.data.AUTOTUNE)), steps
 
 
 def with_data_sharding(dataset):

@@ -75,11 +75,18 @@ def test_an_uncompiled_model_without_optimizer_and_loss_is_refused():
         training.fit(model, X, Y)
 
 
-def test_a_dataset_with_a_batch_size_is_refused():
+def test_a_batched_dataset_with_a_batch_size_is_refused():
     import tensorflow as tf
 
-    with pytest.raises(ValueError, match="neither `y`, `sample_weight` nor `batch_size`"):
+    with pytest.raises(ValueError, match="`x` looks batched"):
         training.fit(_model(), tf.data.Dataset.from_tensor_slices((X, Y)).batch(5), batch_size=5)
+
+
+def test_a_dataset_with_labels_given_apart_is_refused():
+    import tensorflow as tf
+
+    with pytest.raises(ValueError, match="pass neither `y` nor `sample_weight`"):
+        training.fit(_model(), tf.data.Dataset.from_tensor_slices(X), Y, batch_size=5)
 
 
 def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):

@@ -3,7 +3,7 @@ import pytest
 from gensim.test.utils import datapath
 
 from kerazoo.layers import standardize_words, standardize_words_keep_case, words
-from kerazoo.layers.text import _mark_patterns
+from kerazoo.text import _mark_patterns
 
 # Texts where a word's edges are easy to get wrong: joiners at edges and in runs, curly apostrophes,
 # accents (composed and combining), scripts whose vowel signs are combining marks, symbols, other digits.

@@ -59,10 +59,13 @@ def test_config_json_repeats_a_run_and_the_command_line_overrides_it(tmp_path, c
         (["resnet19"], "Did you mean 'resnet18'"),
         (["lenet5", "--set", "clases=3"], "did you mean 'classes'"),
         (["lenet5", "--set", "classes"], "--set takes KEY=VALUE. Received: 'classes'"),
-        (["lenet5", "--set", "classes=3"], "Setting classes=3 disagrees with the data: digits gives classes=10"),
-        (["resnet18", "--set", "width=wide"], "`width` must be a positive integer. Received: width='wide'"),
-        (["lenet5", "--schedule", "cosine", "--learning-rate", "-1"], "`learning_rate` must be a positive number"),
-        (["lenet5", "--batch-size", "5000"], "`batch_size` (5000) is larger than the training set of 'digits'"),
+        (
+            ["lenet5", "--set", "classes=3"],
+            "`--set classes` disagrees with the data: digits fixes it at 10. Received: --set classes=3",
+        ),
+        (["resnet18", "--set", "width=wide"], "`--set width` must be a positive integer. Received: --set width='wide'"),
+        (["lenet5", "--schedule", "cosine", "--learning-rate", "-1"], "`--learning-rate` must be a finite number > 0"),
+        (["lenet5", "--batch-size", "5000"], "`--batch-size` (5000) is larger than the training set of 'digits'"),
         (["lenet5", "--data", "tfds:mnist", "--no-download"], "tfds:mnist is not available offline"),
         (
             ["transformer_classifier", "--set", "num_segments=2"],
@@ -122,7 +125,7 @@ def test_a_text_classifier_starts_from_a_word2vec_run(tmp_path, capsys):
 def test_an_output_that_cannot_be_created_is_refused_before_training(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert cli.main(["train", "lenet5", *QUICK, "--output", str(tmp_path / "file" / "run")]) == 2
-    assert "`output` cannot be created" in capsys.readouterr().err
+    assert "`--output` cannot be created" in capsys.readouterr().err
 
 
 def test_a_run_killed_in_epoch_2_resumes_there_when_the_same_command_runs_again(tmp_path):

@@ -58,12 +58,18 @@ def _tensorflow_available() -> bool:
 def _fit_inputs(x, y, sample_weight, validation_data, *, distribution, batch_size, epochs, initial_epoch, **order):
     """The data arguments of `model.fit` (the own loop reads `x` and the steps from them too).
 
-    Arrays go through kerazoo's pipeline (`order` holds shuffle, seed and remainder). Without TensorFlow, on
+    Arrays, and a dataset of single examples given with `batch_size`, go through kerazoo's pipeline (`order`
+    holds shuffle, seed and remainder); a batched dataset is used as it is. Without TensorFlow, on
     one process, Keras batches and shuffles the arrays itself; training is the same, but a resumed run then
     sees its remaining epochs in another order than an uninterrupted one would.
     """
-    if _is_dataset(x):  # it orders itself (Keras ignores shuffle for datasets, with a warning)
+    if _is_dataset(x) and batch_size is None:  # batched: it orders itself (Keras ignores shuffle for datasets)
         return {"x": x, "validation_data": validation_data, "shuffle": False}
+    if _is_dataset(x):
+        from kerazoo.training.pipeline import examples_dataset
+
+        train, steps = examples_dataset(x, batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch, **order)
+        return {"x": train, "steps_per_epoch": steps, "shuffle": False, "validation_data": validation_data}
     if not _tensorflow_available():
         if distribution.num_processes > 1:
             raise ImportError("Several processes are fed through tf.data: install TensorFlow (tensorflow-cpu).")
@@ -89,6 +95,20 @@ def _fit_inputs(x, y, sample_weight, validation_data, *, distribution, batch_siz
     # Repeated, with its length given: Keras keeps one validation iterator across epochs, and reading a finite
     # one to its end under MirroredStrategy adds an empty step that drags val_loss to 2/3 of its value.
     return {**inputs, "validation_data": validation.repeat(), "validation_steps": validation_steps}
+
+
+def _require_single_examples(dataset) -> None:
+    """A dataset given with `batch_size` holds single examples; one whose every part starts with an axis of
+    unknown length is batched already (`.batch()` leaves that), and would be batched twice."""
+    import keras
+
+    shapes = [spec.shape for spec in keras.tree.flatten(dataset.element_spec)]
+    if shapes and all(shape.rank and shape[0] is None for shape in shapes):
+        raise ValueError(
+            "`x` looks batched (every part of its elements starts with an axis of unknown size), and `batch_size` "
+            "would batch it again. Pass a batched dataset without `batch_size`, or single examples with it. "
+            f"Received: element shapes {[tuple(shape) for shape in shapes]}, batch_size given"
+        )
 
 
 def _is_dataset(x) -> bool:
@@ -124,8 +144,11 @@ def fit(
 
     Args:
         model: built (and compiled, unless `optimizer` and `loss` are given) inside `distribute.scope()`.
-        x, y, sample_weight: NumPy arrays (or dicts of them), or a batched `tf.data.Dataset` as `x` alone.
-        batch_size: the global batch, split over the replicas; it must divide by their number. Default 32.
+        x, y, sample_weight: NumPy arrays (or dicts of them); or a `tf.data.Dataset` as `x` alone: batched
+            (used as it is, `batch_size` None), or single examples in a fixed order with `batch_size`, which
+            `fit` batches and orders each epoch as it does arrays (see `training.pipeline.examples_dataset`).
+        batch_size: the global batch, split over the replicas; it must divide by their number. Default 32
+            for arrays.
         distribution: what `distribute.scope()` yielded; None trains on one device.
         optimizer, loss, metrics: compile the model first (inside the distribution), as `model.compile`.
         checkpoint_dir: save after every epoch and resume from here when started again (see
@@ -140,7 +163,7 @@ def fit(
 
     Raises:
         ValueError: for a batch that does not divide by the replicas (naming both), an uncompiled model, or
-            a dataset with `batch_size`.
+            a batched dataset with `batch_size`.
     """
     distribution = distribution or _default_distribution()
     require_positive_int(epochs=epochs)
@@ -148,15 +171,19 @@ def fit(
         remainder = "keep" if distribution.num_replicas == 1 else "drop"
     require_choice("remainder", remainder, REMAINDERS)
     dataset_input = _is_dataset(x)
-    if dataset_input and (y is not None or sample_weight is not None or batch_size is not None):
-        raise ValueError("With a tf.data.Dataset as `x`, pass neither `y`, `sample_weight` nor `batch_size`.")
-    if dataset_input and distribution.needs_own_loop:
+    if dataset_input and (y is not None or sample_weight is not None):
+        raise ValueError("With a tf.data.Dataset as `x`, pass neither `y` nor `sample_weight`: it holds them.")
+    if dataset_input and batch_size is not None:
+        _require_single_examples(x)
+    if dataset_input and batch_size is None and distribution.needs_own_loop:
         raise ValueError(
-            "Under MultiWorkerMirroredStrategy fit runs its own loop, which takes NumPy arrays (they fix the steps "
-            "per epoch and the sharding). Received: a tf.data.Dataset as `x`."
+            "Under MultiWorkerMirroredStrategy fit runs its own loop, which takes NumPy arrays or a dataset of "
+            "single examples with `batch_size` (they fix the steps per epoch and the sharding). Received: a "
+            "batched tf.data.Dataset as `x`."
         )
     if not dataset_input:
         batch_size = 32 if batch_size is None else batch_size
+    if batch_size is not None:
         distribution.check_batch_size(batch_size)
     _compile(model, distribution, optimizer, loss, metrics)
 
@@ -200,7 +227,7 @@ def fit(
                 initial_epoch=initial_epoch,
                 strategy=distribution.strategy,
                 callbacks=callbacks,
-                validation=inputs["validation_data"].take(inputs["validation_steps"]) if validation_data else None,
+                validation=_finite_validation(inputs),
                 verbose=verbose,
             )
         else:
@@ -212,6 +239,14 @@ def fit(
             _exit_after_peer_failure(distribution, error)
         raise
     return _whole_run(history, checkpoint) if checkpoint is not None else history
+
+
+def _finite_validation(inputs: dict):
+    """The validation batches of one pass, for the own loop (array pipelines repeat them for `model.fit`)."""
+    validation = inputs.get("validation_data")
+    if validation is None or "validation_steps" not in inputs:
+        return validation
+    return validation.take(inputs["validation_steps"])
 
 
 def _whole_run(history, checkpoint: ResumableCheckpoint):
