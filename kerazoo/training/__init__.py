@@ -7,11 +7,16 @@ __all__ = [
     "SCHEDULES",
     "InverseSquareRootSchedule",
     "ResumableCheckpoint",
+    "comparison_figure",
     "fit",
+    "history_figure",
     "learning_rate_schedule",
+    "plot_comparison",
     "plot_history",
+    "plot_word2vec_history",
     "save_model",
     "train",
+    "word2vec_history_figure",
 ]
 
 # Loaded on first use: `kerazoo train --help` and the plots need no Keras.
@@ -22,6 +27,11 @@ __getattr__, __dir__ = _lazy.exports(
         "fit": "fitting",
         "train": "job",
         "plot_history": "plots",
+        "history_figure": "plots",
+        "plot_comparison": "plots",
+        "comparison_figure": "plots",
+        "plot_word2vec_history": "plots",
+        "word2vec_history_figure": "plots",
         "save_model": "saving",
         "SCHEDULES": "schedules",
         "InverseSquareRootSchedule": "schedules",

@@ -188,7 +188,14 @@ def train(
         test["perplexity"] = math.exp(min(test["loss"], 50.0))
     if dist.is_chief:
         _write_run(output, model, dataset, history, test)
-        plot_history(history, output / CURVES_FILE, title=f"{name} on {dataset.name}")
+        plot_history(
+            history,
+            output / CURVES_FILE,
+            title=f"{name} on {dataset.name}",
+            learning_rates=_sampled_learning_rates(rate, steps * epochs),
+            perplexity=info.task == "language-modeling",
+            test=test,
+        )
     return test
 
 
@@ -283,6 +290,15 @@ def _differences(recorded: Mapping, config: Mapping) -> list[str]:
         if old.get(key) != new.get(key):
             differences.append(f"`{key}` {old.get(key, 'unset')!r} -> {new.get(key, 'unset')!r}")
     return differences
+
+
+def _sampled_learning_rates(rate, total_steps: int, samples: int = 200) -> list[float] | None:
+    """The schedule at up to `samples` evenly spaced steps of the run, for curves.png; None for a constant rate
+    (Keras's History records no learning rate for a schedule)."""
+    if isinstance(rate, (int, float)):
+        return None
+    count = min(total_steps, samples)
+    return [float(rate(round(i * (total_steps - 1) / max(count - 1, 1)))) for i in range(count)]
 
 
 def _has_tensorboard() -> bool:
