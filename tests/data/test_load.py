@@ -136,6 +136,16 @@ def test_tfds_text_is_vectorized_like_offline_text():
     assert tokens.shape == (8, 20) and loaded.num_classes == 2
 
 
+def test_tensorflow_datasets_can_read_a_datasets_download_checksums(tmp_path):
+    # The first step of every tfds download (kerazoo train --data tfds:cifar10 with no prepared copy). It
+    # imports importlib_resources, which tensorflow-datasets 4.9 needs but declares only for Python < 3.9;
+    # kerazoo's tensorflow extras install it (setup.cfg). Offline: the checksums ship inside the package.
+    import tensorflow_datasets as tfds
+
+    urls = tfds.builder("mnist", data_dir=tmp_path).url_infos
+    assert any("train-images" in url for url in urls)
+
+
 def test_a_tfds_dataset_that_is_not_prepared_is_refused_offline_naming_data_dir(tmp_path):
     with pytest.raises(ValueError, match=f"tfds:mnist is not available offline.*data_dir={tmp_path}"):
         data.load("tfds:mnist", task="image-classification", data_dir=tmp_path, download=False)

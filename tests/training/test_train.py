@@ -122,6 +122,18 @@ def test_a_text_classifier_starts_from_a_word2vec_run(tmp_path, capsys):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["embeddings"] == str(tmp_path / "w2v")
 
 
+def test_train_reads_a_tfds_dataset(tmp_path):
+    # mock_data stands in for a prepared tensorflow-datasets copy: examples made from the builder's features,
+    # no files and no network, through the same tfds.load call as a real run.
+    import tensorflow_datasets as tfds
+
+    run = ["train", "lenet5", "--data", "tfds:mnist", *QUICK, "--batch-size", "16", "--output", str(tmp_path)]
+    with tfds.testing.mock_data(num_examples=64, policy=tfds.testing.MockPolicy.USE_CODE):
+        assert cli.main(run) == 0
+    assert {"model.keras", "metrics.json"} <= set(os.listdir(tmp_path))
+    assert json.loads((tmp_path / "config.json").read_text())["data"] == "tfds:mnist"
+
+
 def test_an_output_that_cannot_be_created_is_refused_before_training(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert cli.main(["train", "lenet5", *QUICK, "--output", str(tmp_path / "file" / "run")]) == 2
