@@ -12,10 +12,12 @@ unless `--debug` is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 
+from kerazoo._optional import missing
 from kerazoo.cli import convert, export, info, launch, train, word2vec
 from kerazoo.cli._common import Interrupted, UsageError, in_command_terms, native_start_up_lines_dropped
 
@@ -89,25 +91,37 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
-def _show_library_messages() -> None:
-    """kerazoo's own log lines (what a run costs, a resume, the device setup) on stderr, as `kerazoo: ...`."""
-    logger = logging.getLogger("kerazoo")
-    if not any(getattr(handler, "kerazoo_cli", False) for handler in logger.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(_LineFormatter())
-        handler.kerazoo_cli = True
-        logger.addHandler(handler)
-        logger.propagate = False
+@contextlib.contextmanager
+def _library_messages_shown():
+    """kerazoo's own log lines (what a run costs, a resume, a stop) on stderr as `kerazoo: ...` while a command
+    runs; the loggers are as they were afterwards (main() may be called from a program or a test)."""
+    logger, device = logging.getLogger("kerazoo"), logging.getLogger("kerazoo.distribute")
+    saved = logger.level, logger.propagate, device.level
+    handler = _StderrHandler()
+    handler.setFormatter(_LineFormatter())
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False
     # The device line is for scripts; the command says what it trains, and stderr stays for what matters.
-    logging.getLogger("kerazoo.distribute").setLevel(logging.WARNING)
+    device.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        device.setLevel(saved[2])
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not args.debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # read when TensorFlow loads: errors only
-    _show_library_messages()
+    with _library_messages_shown():
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         if args.needs_keras and "keras" not in sys.modules:
             if args.debug:
@@ -125,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as error:
         if args.debug:
             raise
+        if isinstance(error, ModuleNotFoundError) and str(error).startswith("No module named"):
+            error = missing(error.name)  # a plain import of an optional package: say how to install it
         message = " ".join(str(error).split()) or type(error).__name__
         message = in_command_terms(message, {**_builder_spellings(args), **args.spellings})
         print(f"kerazoo: {message} (--debug shows the traceback)", file=sys.stderr)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerazoo._optional import require
 from kerazoo.data import offline
 from kerazoo.data.pipelines import (
     COPY_EXAMPLES,
@@ -323,12 +324,7 @@ def _require_classes(folder: Path) -> Path:
 
 def _tfds(name: str, options):
     """The train (less a validation tenth), validation and test splits of a tensorflow-datasets dataset."""
-    try:
-        import tensorflow_datasets as tfds
-    except ImportError:
-        raise ImportError(
-            f"{name} needs tensorflow-datasets: pip install tensorflow-datasets (the tensorflow extras have it)"
-        ) from None
+    tfds = require("tensorflow_datasets", f"{name}")
     dataset, _, train_split = name.removeprefix(TFDS_PREFIX).partition(":")
     try:
         (train, test), info = tfds.load(

@@ -33,8 +33,10 @@ def read_hugging_face_weights(folder: Path) -> tuple[dict, str]:
 
 
 def _read_safetensors(path: Path) -> dict:
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
+    from kerazoo._optional import require
+
+    SafetensorError = require("safetensors", "Reading Hugging Face checkpoints").SafetensorError
+    load_file = require("safetensors.numpy", "Reading Hugging Face checkpoints").load_file
 
     try:
         return load_file(str(path))

@@ -20,6 +20,7 @@ from pathlib import Path
 import keras
 
 from kerazoo._io import atomic_path
+from kerazoo._optional import require
 from kerazoo._validation import require_choice
 
 FORMATS = ("saved_model", "onnx", "litert")
@@ -45,6 +46,9 @@ def export(model, path, *, format: str = "saved_model") -> str:
     suffix = _SUFFIXES.get(format)
     if suffix and path.suffix != suffix:
         raise ValueError(f"`path` for format={format!r} must end in {suffix!r}. Received: path={str(path)!r}")
+    if format == "onnx":  # Keras imports them mid-export, after the model is traced
+        for module in ("tf2onnx", "onnx"):
+            require(module, "ONNX export")
     model = _loaded(model)
     _require_expressible(model, format)
     _call_once(model)

@@ -62,6 +62,11 @@ def _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout,
         num_layers=num_layers,
         dropout=dropout,
     )
+    if dim % num_heads:  # said in the model's terms, before a block says it of its input's width
+        raise ValueError(
+            f"`num_heads` must divide `dim`: each head attends over dim / num_heads features. Received: "
+            f"num_heads={num_heads}, dim={dim}"
+        )
     require_choice("position", position, POSITIONS)
 
 
