@@ -28,6 +28,8 @@ RUN_CONTENTS = (CONFIG_FILE, METRICS_FILE, CURVES_FILE, MODEL_FILE, VOCABULARY_F
 RESUMABLE_CHANGES = ("epochs",)
 # The data sets these builder arguments; a different value given for them is a mistake (vocab_size is a cap).
 DATA_DECIDES = ("classes", "num_classes", "dim")
+# Builder arguments that also shape the data (`load` reads them from the settings).
+DATA_SHAPES = ("input_shape", "max_length", "vocab_size")
 
 
 def model_settings(info, data, settings: Mapping) -> dict:
@@ -169,7 +171,9 @@ def train(
         with atomic_path(output / CONFIG_FILE) as temporary:
             temporary.write_text(json.dumps(config, indent=2), encoding="utf8")
     logs = [keras.callbacks.TensorBoard(str(output / LOGS_FOLDER))] if dist.is_chief and _has_tensorboard() else []
-    smaller = None if settings else " ".join(f"--set {key}={value!r}" for key, value in info.small_config.items())
+    # The small configuration's sizes, less those that come from the data (vocabulary, lengths, classes).
+    small = {k: v for k, v in info.small_config.items() if k not in (*DATA_SHAPES, "classes", "num_classes")}
+    smaller = None if settings else " ".join(f"--set {key}={value!r}" for key, value in small.items())
     history = fit(
         model,
         dataset.train_examples,

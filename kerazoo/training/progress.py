@@ -10,7 +10,7 @@ import keras
 logger = logging.getLogger("kerazoo.training")
 
 # The first step compiles; the estimate times the steps after it, up to this many.
-TIMED_STEPS = 5
+TIMED_STEPS = 3
 # A run estimated to take longer than this at a model's default size gets a warning with a smaller one.
 LONG_RUN_SECONDS = 10 * 60
 
@@ -20,8 +20,10 @@ def duration(seconds: float) -> str:
     seconds = max(1, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
-    if seconds < 3600:
+    if seconds < 600:
         return f"{seconds // 60} min {seconds % 60} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 

@@ -37,4 +37,4 @@ def test_a_run_with_settings_of_its_own_is_not_warned_about(caplog):
 
 
 def test_durations_read_as_a_person_says_them():
-    assert [duration(s) for s in (0.2, 45, 200, 7500)] == ["1 s", "45 s", "3 min 20 s", "2 h 5 min"]
+    assert [duration(s) for s in (0.2, 45, 200, 2160, 7500)] == ["1 s", "45 s", "3 min 20 s", "36 min", "2 h 5 min"]
