@@ -171,16 +171,13 @@ def train(
         with atomic_path(output / CONFIG_FILE) as temporary:
             temporary.write_text(json.dumps(config, indent=2), encoding="utf8")
     logs = [keras.callbacks.TensorBoard(str(output / LOGS_FOLDER))] if dist.is_chief and _has_tensorboard() else []
-    # The small configuration's sizes, less those that come from the data (vocabulary, lengths, classes).
-    small = {k: v for k, v in info.small_config.items() if k not in (*DATA_SHAPES, "classes", "num_classes")}
-    smaller = None if settings else " ".join(f"--set {key}={value!r}" for key, value in small.items())
     history = fit(
         model,
         dataset.train_examples,
         batch_size=batch_size,
         epochs=epochs,
         distribution=dist,
-        callbacks=[CostEstimate(steps, smaller=smaller), *callbacks, *logs],
+        callbacks=[CostEstimate(steps, smaller=None if settings else _small_settings(info)), *callbacks, *logs],
         validation_data=dataset.validation,
         checkpoint_dir=output / CHECKPOINT_FOLDER,
         seed=seed,
@@ -264,7 +261,7 @@ def claim_folder(output: Path, config: Mapping, *, overwrite: bool = False) -> N
     for entry in RUN_CONTENTS:
         path = output / entry
         if path.is_dir():
-            shutil.rmtree(path)
+            shutil.rmtree(path, ignore_errors=True)  # every process of a job may clear it
         else:
             path.unlink(missing_ok=True)
 
@@ -294,6 +291,13 @@ def _differences(recorded: Mapping, config: Mapping) -> list[str]:
         if old.get(key) != new.get(key):
             differences.append(f"`{key}` {old.get(key, 'unset')!r} -> {new.get(key, 'unset')!r}")
     return differences
+
+
+def _small_settings(info) -> str:
+    """The model's small configuration as `--set` options, less the sizes the data decides (vocabulary,
+    lengths, classes): what to suggest for a quick run."""
+    small = {k: v for k, v in info.small_config.items() if k not in (*DATA_SHAPES, "classes", "num_classes")}
+    return " ".join(f"--set {key}={value!r}" for key, value in small.items())
 
 
 def _sampled_learning_rates(rate, total_steps: int, samples: int = 200) -> list[float] | None:
