@@ -7,6 +7,10 @@ CPU; on JAX, data parallel over every device (and every host that `kerazoo launc
     python examples/distributed_training.py --output runs/distributed
     KERAS_BACKEND=jax python examples/distributed_training.py
     kerazoo launch --processes 2 -- python examples/distributed_training.py   # two processes, one host
+
+The order matters on several processes: each joins the others with `distribute.initialize()` before it
+loads any data, because TensorFlow and JAX let a process join only before their first operation (resizing
+the digits is one). Then the model is built and compiled inside the scope, and trained after it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ def main(argv=None) -> float:
     parser.add_argument("--output", type=Path, default=Path("runs/distributed"))
     args = parser.parse_args(argv)
 
+    # First, before anything runs on TensorFlow or JAX: a process of a multi-process job joins the others
+    # here, which neither backend allows after its first operation (the resize below is one). A no-op on one
+    # process, and where the imports above already joined (in a process that `kerazoo launch` started).
+    distribute.initialize()
     keras.utils.set_random_seed(0)
     (x_train, y_train), (x_test, y_test) = data.load_digits(image_size=(32, 32))
     with distribute.scope(args.strategy, precision=args.precision) as dist:

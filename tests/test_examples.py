@@ -32,3 +32,19 @@ def test_example_runs_with_its_defaults(name, tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     assert RESULTS[name] in run.stdout.splitlines()[-1]
     assert (tmp_path / "curves.png").exists() or list(tmp_path.glob("curves_*.png"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_the_distributed_example_trains_on_two_processes_that_kerazoo_launch_starts(backend, tmp_path):
+    # The README's command, which failed while the example loaded its data before joining the other process.
+    pytest.importorskip(backend)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("TF_CONFIG", "KERAS_DISTRIBUTION"))}
+    env.update(KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    launch = [sys.executable, "-m", "kerazoo.cli", "launch", "--processes", "2", "--"]
+    script = [sys.executable, str(EXAMPLES / "distributed_training.py"), "--epochs", "1", "--output", str(tmp_path)]
+    run = subprocess.run([*launch, *script], capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "2 replica(s), process 0 of 2" in run.stdout and "2 replica(s), process 1 of 2" in run.stdout
+    assert RESULTS["distributed_training"] in run.stdout.splitlines()[-1]
+    assert (tmp_path / "curves.png").exists()

@@ -41,6 +41,12 @@ def tf_cluster() -> TFCluster | None:
         ) from None
 
 
+def tf_workers() -> int:
+    """How many workers, the chief included, `TF_CONFIG` names; 0 when it names none."""
+    cluster = tf_cluster()
+    return len(cluster.workers) if cluster else 0
+
+
 def jax_multi_process_requested() -> bool:
     """True when the launcher set Keras's multi-process variables, or a Cloud TPU pod has several hosts."""
     if any(name in os.environ for name in JAX_VARIABLES):

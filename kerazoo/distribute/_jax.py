@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import keras
 
 from kerazoo.distribute import _cluster
@@ -18,11 +20,28 @@ def initialize_processes() -> None:
     """
     import jax
 
+    from kerazoo.distribute.processes import too_late
+
     if jax.distributed.is_initialized():
         return
     # CPU processes have no collectives of their own; gloo is the one JAX ships. Set before JAX initialises.
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    keras.distribution.initialize()
+    try:
+        keras.distribution.initialize()
+    except RuntimeError as error:
+        # JAX's own words (jax.distributed.initialize); any other RuntimeError is not ours to explain.
+        if "must be called before any JAX" not in str(error):
+            raise
+        raise too_late("jax", _job()) from None
+
+
+def _job() -> str:
+    """What names this process's job, for the error that says it joined too late."""
+    if "KERAS_DISTRIBUTION_NUM_PROCESSES" in os.environ:
+        return f"the {os.environ['KERAS_DISTRIBUTION_NUM_PROCESSES']} processes of KERAS_DISTRIBUTION_NUM_PROCESSES"
+    if any(name in os.environ for name in _cluster.JAX_VARIABLES):
+        return "the processes that KERAS_DISTRIBUTION_* name"
+    return "the hosts of a TPU pod (TPU_WORKER_HOSTNAMES)"
 
 
 def resolve(kind: str, layout_map, model_parallel: int | None) -> Distribution:
@@ -46,7 +65,8 @@ def resolve(kind: str, layout_map, model_parallel: int | None) -> Distribution:
         "gpu_compute_capability": capability,
     }
     if kind in ("off", "one_device") or (len(devices) == 1 and layout_map is None):
-        return Distribution(kind="one_device", devices=names[:1], **common)
+        # This process's own device: after joining, jax.devices() lists every process's.
+        return Distribution(kind="one_device", devices=(str(jax.local_devices()[0]),), **common)
     if layout_map is None:
         return Distribution(
             kind="data_parallel",
