@@ -50,7 +50,6 @@ def _train(args) -> int:
     from kerazoo import data, models
 
     config = _resolve(args)
-    models.check_arguments(config["name"], config["settings"])  # an unknown name, before it is looked up
     dataset = config["data"] or data.default_dataset(models.info(config["name"]).task)
     print(f"kerazoo train: {config['name']} on {dataset}, writing to {config['output']}", flush=True)
     try:
@@ -70,7 +69,8 @@ def add_commands(commands) -> None:
         description="Builds NAME (kerazoo models lists them), trains it on --data and writes config.json, "
         "checkpoint/, logs/ (TensorBoard), model.keras, metrics.json, curves.png and, for text, vocabulary.txt to "
         "--output (default runs/NAME), then prints the test metrics. The same command started again after a "
-        "crash or kill resumes from the last finished epoch; --config OUTPUT/config.json repeats a run. With no "
+        "crash, kill or Ctrl-C resumes from the last finished epoch; a folder holding another configuration's run is "
+        "refused (--overwrite starts afresh there); --config OUTPUT/config.json repeats a run. With no "
         "--data each task trains on data that ships with the dependencies: image classifiers on digits, text "
         "classifiers on polarity, language models on lee, seq2seq models on the copy task.",
         epilog="example: kerazoo train resnet18 --epochs 3 --set width=16 --output runs/resnet18",

@@ -56,8 +56,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             # The optimizer's variables (moments, iteration count) exist only once built; restore them too.
             optimizer.build(model.trainable_variables)
         model.load_weights(weights)
+        # Checkpoints written before random states were kept resume with fresh ones.
+        generators = _random_states(model) if "random_states" in state else []
         random_states = state.get("random_states", [])
-        generators = _random_states(model)
         if len(random_states) != len(generators):
             raise ValueError(
                 f"{self.state_path} holds {len(random_states)} random-number states; the model has "

@@ -101,7 +101,8 @@ def test_launched_processes_that_import_distribute_first_join_before_their_first
         "from kerazoo import distribute\n"
         "keras.ops.add(keras.ops.ones(2), 1)  # after the imports, which joined: not too late\n"
         "with distribute.scope('auto') as dist:\n"
-        "    print('replicas', dist.num_replicas, 'processes', dist.num_processes)\n"
+        # One write per line: the two processes share the launcher's stdout.
+        "    print(f'replicas {dist.num_replicas} processes {dist.num_processes}', flush=True)\n"
     )
     command = [sys.executable, "-m", "kerazoo.cli", "launch", "--processes", "2", "--", sys.executable, str(script)]
     env = {key: value for key, value in os.environ.items() if key not in CLUSTER}

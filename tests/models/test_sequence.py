@@ -79,7 +79,7 @@ def test_transformer_classifier_rejects_an_unknown_pooling():
 
 
 def test_transformer_models_reject_heads_that_do_not_divide_dim():
-    with pytest.raises(ValueError, match="`num_heads` must divide the width of `x`. Received: num_heads=3, width=16"):
+    with pytest.raises(ValueError, match="`num_heads` must divide `dim`.*Received: num_heads=3, dim=16"):
         models.gpt(**{**TINY_GPT, "num_heads": 3})
 
 
