@@ -49,13 +49,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 def _umask() -> int:
     """The process's umask, read without changing it where Linux shows it (os.umask can only set it)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
