@@ -120,11 +120,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     try:
         if args.needs_keras and "keras" not in sys.modules:
-            if args.debug:
-                import keras
-            else:
-                with native_start_up_lines_dropped():
-                    import keras  # noqa: F401
+            with contextlib.nullcontext() if args.debug else native_start_up_lines_dropped():
+                import keras  # noqa: F401
         return args.run(args)
     except KeyboardInterrupt as interrupt:
         if args.debug:

@@ -324,7 +324,7 @@ def _require_classes(folder: Path) -> Path:
 
 def _tfds(name: str, options):
     """The train (less a validation tenth), validation and test splits of a tensorflow-datasets dataset."""
-    tfds = require("tensorflow_datasets", f"{name}")
+    tfds = require("tensorflow_datasets", name)
     dataset, _, train_split = name.removeprefix(TFDS_PREFIX).partition(":")
     try:
         (train, test), info = tfds.load(

@@ -177,7 +177,7 @@ def train(
         batch_size=batch_size,
         epochs=epochs,
         distribution=dist,
-        callbacks=[CostEstimate(steps, smaller=None if settings else _small_settings(info)), *callbacks, *logs],
+        callbacks=[CostEstimate(smaller=None if settings else _small_settings(info)), *callbacks, *logs],
         validation_data=dataset.validation,
         checkpoint_dir=output / CHECKPOINT_FOLDER,
         seed=seed,

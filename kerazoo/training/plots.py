@@ -104,30 +104,14 @@ def history_figure(
     return figure
 
 
-def plot_history(
-    history,
-    path: str | os.PathLike,
-    *,
-    title: str | None = None,
-    learning_rates: Sequence[float] | None = None,
-    perplexity: bool = False,
-    test: Mapping[str, float] | None = None,
-    epoch_marks: Mapping[str, float] | None = None,
-) -> str:
-    """Writes `history_figure(history, ...)`, which takes the same arguments, to a PNG at `path`, atomically.
+def plot_history(history, path: str | os.PathLike, **options) -> str:
+    """Writes `history_figure(history, **options)` (title, learning_rates, perplexity, test, epoch_marks) to a
+    PNG at `path`, atomically.
 
     Returns:
         The path written, as a string.
     """
-    figure = history_figure(
-        history,
-        title=title,
-        learning_rates=learning_rates,
-        perplexity=perplexity,
-        test=test,
-        epoch_marks=epoch_marks,
-    )
-    return _save(figure, path)
+    return _save(history_figure(history, **options), path)
 
 
 def word2vec_history_figure(model, *, title: str | None = None) -> Figure:

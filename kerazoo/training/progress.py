@@ -32,14 +32,14 @@ class CostEstimate(keras.callbacks.Callback):
     the rest of the run will take. With `smaller` (the `--set` options of a small configuration, given when
     the model runs at its default size), a run longer than `LONG_RUN_SECONDS` is warned about.
 
+    The steps per epoch are those Keras tells its callbacks (`params["steps"]`).
+
     Args:
-        steps_per_epoch: training batches per epoch.
         smaller: e.g. "--set dim=64 --set num_layers=2", or None.
     """
 
-    def __init__(self, steps_per_epoch: int, *, smaller: str | None = None):
+    def __init__(self, *, smaller: str | None = None):
         super().__init__()
-        self.steps_per_epoch = steps_per_epoch
         self.smaller = smaller
         self._started: float | None = None
         self._epochs_left = 0
@@ -52,7 +52,8 @@ class CostEstimate(keras.callbacks.Callback):
         self._epochs_left = self.params.get("epochs", epoch + 1) - epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        timed = min(TIMED_STEPS, self.steps_per_epoch - 1)
+        steps_per_epoch = self.params.get("steps") or 0
+        timed = min(TIMED_STEPS, steps_per_epoch - 1)
         if self._done or timed < 2:
             return
         if self._started is None:
@@ -62,7 +63,7 @@ class CostEstimate(keras.callbacks.Callback):
             return
         self._done = True
         per_step = (time.perf_counter() - self._started) / timed
-        per_epoch = per_step * self.steps_per_epoch
+        per_epoch = per_step * steps_per_epoch
         remaining = per_epoch * self._epochs_left
         logger.info(  # on a line of its own, below the progress bar's
             "\nabout %s per epoch (%.2g s per step), %s for the %d epoch(s) to go",

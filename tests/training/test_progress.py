@@ -5,6 +5,7 @@ import logging
 import keras
 import numpy as np
 
+from kerazoo.training import progress
 from kerazoo.training.progress import CostEstimate, duration
 
 
@@ -16,23 +17,25 @@ def _fit(estimate: CostEstimate) -> None:
 
 def test_the_size_and_the_time_per_epoch_are_logged_after_the_first_steps(caplog):
     with caplog.at_level(logging.INFO, logger="kerazoo.training"):
-        _fit(CostEstimate(8))
+        _fit(CostEstimate())
     messages = [record.getMessage() for record in caplog.records]
     assert messages[0] == "tiny: 15 parameters"
     assert "s per epoch" in messages[1] and "for the 2 epoch(s) to go" in messages[1]
     assert len(messages) == 2  # said once, not every epoch
 
 
-def test_a_long_run_at_the_default_size_is_warned_about_with_the_small_configuration(caplog):
+def test_a_long_run_at_the_default_size_is_warned_about_with_the_small_configuration(caplog, monkeypatch):
+    monkeypatch.setattr(progress, "LONG_RUN_SECONDS", 0)  # any run is long
     with caplog.at_level(logging.INFO, logger="kerazoo.training"):
-        _fit(CostEstimate(10**9, smaller="--set dim=16"))  # an epoch of a billion steps
+        _fit(CostEstimate(smaller="--set dim=16"))
     warning = next(record for record in caplog.records if record.levelno == logging.WARNING).getMessage()
     assert "tiny at its default size needs about" in warning and warning.endswith("--set dim=16")
 
 
-def test_a_run_with_settings_of_its_own_is_not_warned_about(caplog):
+def test_a_run_with_settings_of_its_own_is_not_warned_about(caplog, monkeypatch):
+    monkeypatch.setattr(progress, "LONG_RUN_SECONDS", 0)
     with caplog.at_level(logging.INFO, logger="kerazoo.training"):
-        _fit(CostEstimate(10**9))
+        _fit(CostEstimate())
     assert not [record for record in caplog.records if record.levelno == logging.WARNING]
 
 
