@@ -86,7 +86,7 @@ def word_vocabulary(words, max_vocab: int) -> list[str]:
     `TextVectorization` vocabulary, so `embeddings.embedding_matrix` lines vectors up with it."""
     from collections import Counter
 
-    from kerazoo.embeddings.bridge import OOV, PADDING
+    from kerazoo.embeddings.keras_layers import OOV, PADDING
 
     return [PADDING, OOV] + [word for word, _ in Counter(words).most_common(max_vocab)]
 

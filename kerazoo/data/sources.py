@@ -187,7 +187,7 @@ def _vectorizer(options, length: int, train_texts):
     from kerazoo.layers.text import standardize_words
 
     if options.embeddings is not None:
-        from kerazoo.embeddings.bridge import text_vectorization_and_embedding
+        from kerazoo.embeddings.keras_layers import text_vectorization_and_embedding
 
         vectorize, embedding = text_vectorization_and_embedding(
             _word_vectors(options.embeddings), max_tokens=options.vocab_size, output_sequence_length=length
@@ -208,7 +208,7 @@ def _word_vectors(path):
 
 
 def _language_modeling(name: str, source: str, options) -> Splits:
-    from kerazoo.embeddings.bridge import embedding_matrix, vectors_vocabulary
+    from kerazoo.embeddings.keras_layers import embedding_matrix, vectors_vocabulary
 
     length = options.sequence_length or SEQUENCE_LENGTH
     words = offline.corpus_words(name)

@@ -7,7 +7,7 @@ model.training_history  # [{'epoch': 1, 'loss': ..., 'words_per_second': ...}, .
 Early stopping on a score: train_word2vec(corpus, epochs=20, callbacks=[EarlyStopping("simlex999", patience=1)])
 """
 
-from kerazoo.embeddings.bridge import embedding_matrix, keras_embedding, text_vectorization_and_embedding
+from kerazoo.embeddings.keras_layers import embedding_matrix, keras_embedding, text_vectorization_and_embedding
 from kerazoo.embeddings.callbacks import EarlyStopping
 from kerazoo.embeddings.corpus import MAX_TOKENS_PER_TEXT, Corpus
 from kerazoo.embeddings.evaluation import STANDARD_SETS, evaluate, headline_scores, standard_sets

@@ -40,7 +40,7 @@ def evaluate(
         The OOV ratio is the share of questions or pairs skipped because a word is missing; a score over
         few remaining items says little, so read the two together. Scores are NaN when nothing is covered.
     """
-    from kerazoo.embeddings.bridge import require_keyed_vectors
+    from kerazoo.embeddings.keras_layers import require_keyed_vectors
 
     require_keyed_vectors(wv)
     sets = {"analogy": analogies, **(similarities or dict.fromkeys(STANDARD_SETS[1:]))}

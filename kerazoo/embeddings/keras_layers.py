@@ -1,4 +1,4 @@
-"""From trained word vectors to a Keras `Embedding` whose rows follow a Keras vocabulary."""
+"""Keras layers from trained word vectors: an `Embedding` whose rows follow a Keras vocabulary, and the `TextVectorization` that feeds it."""
 
 from __future__ import annotations
 
