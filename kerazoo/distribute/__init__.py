@@ -13,7 +13,7 @@ by itself right after Keras is imported; elsewhere `initialize()` at the top of 
 """
 
 from kerazoo.distribute import processes
-from kerazoo.distribute.info import Distribution
+from kerazoo.distribute.distribution import Distribution
 from kerazoo.distribute.launch import launch
 from kerazoo.distribute.precision import precision_policy
 from kerazoo.distribute.processes import TooLateToJoinError, initialize

@@ -2,53 +2,22 @@
 
 from __future__ import annotations
 
-import os
-
-import keras
-
 from kerazoo.distribute import _cluster
-from kerazoo.distribute.info import Distribution
+from kerazoo.distribute.distribution import Distribution
+from kerazoo.distribute.processes import join_jax_processes
 from kerazoo.distribute.tpu import not_found
 
 MESH_AXES = ("batch", "model")
 
 
-def initialize_processes() -> None:
-    """Joins the other processes once (`keras.distribution.initialize`), with gloo collectives on CPU.
-
-    Must run before JAX starts its runtime: the first `jax.devices()` fixes the process's view of the world.
-    """
+def jax_distribution(kind: str, layout_map, model_parallel: int | None) -> Distribution:
+    """The `Distribution` around the `keras.distribution` for `kind`: one device, `DataParallel` over every
+    device, or `ModelParallel` when a layout map (or a function of a `DeviceMesh` returning one) is given."""
     import jax
-
-    from kerazoo.distribute.processes import too_late
-
-    if jax.distributed.is_initialized():
-        return
-    # CPU processes have no collectives of their own; gloo is the one JAX ships. Set before JAX initialises.
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    try:
-        keras.distribution.initialize()
-    except RuntimeError as error:
-        # JAX's own words (jax.distributed.initialize); any other RuntimeError is not ours to explain.
-        if "must be called before any JAX" not in str(error):
-            raise
-        raise too_late("jax", _job()) from None
-
-
-def _job() -> str:
-    """What names this process's job, for the error that says it joined too late."""
-    if "KERAS_DISTRIBUTION_NUM_PROCESSES" in os.environ:
-        return f"the {os.environ['KERAS_DISTRIBUTION_NUM_PROCESSES']} processes of KERAS_DISTRIBUTION_NUM_PROCESSES"
-    if any(name in os.environ for name in _cluster.JAX_VARIABLES):
-        return "the processes that KERAS_DISTRIBUTION_* name"
-    return "the hosts of a TPU pod (TPU_WORKER_HOSTNAMES)"
-
-
-def resolve(kind: str, layout_map, model_parallel: int | None) -> Distribution:
-    import jax
+    import keras
 
     if kind in ("auto", "multi_worker_mirrored", "tpu") and _cluster.jax_multi_process_requested():
-        initialize_processes()
+        join_jax_processes()
     platform = jax.default_backend()
     if kind == "tpu" and platform != "tpu":
         raise not_found("JAX", tried=f"jax.default_backend() (it is {platform!r}, not 'tpu')")

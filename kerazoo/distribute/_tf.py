@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-
 from kerazoo.distribute import _cluster
-from kerazoo.distribute.info import Distribution
+from kerazoo.distribute.distribution import Distribution
+from kerazoo.distribute.processes import multi_worker_strategy
 from kerazoo.distribute.tpu import tensorflow_tpu_strategy, tf_tpu_address
 
 
@@ -40,26 +39,6 @@ def _strategy_of_kind(tf, kind: str, tpu: str | None):
     return tensorflow_tpu_strategy(tpu)
 
 
-@functools.cache
-def multi_worker_strategy():
-    """The process's one `MultiWorkerMirroredStrategy` (from `TF_CONFIG`), made by the first caller.
-
-    TensorFlow configures collective ops once, before its runtime starts, so the strategy that
-    `initialize()` makes at the top of a script is the one every later scope must use.
-    """
-    import tensorflow as tf
-
-    from kerazoo.distribute.processes import too_late
-
-    try:
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    except RuntimeError as error:
-        # TensorFlow's words (context.configure_collective_ops); any other RuntimeError is not ours to explain.
-        if "configured at program startup" not in str(error):
-            raise
-        raise too_late("tensorflow", f"the {_cluster.tf_workers()} workers in TF_CONFIG") from None
-
-
 def strategy(kind: str, tpu: str | None = None):
     """The `tf.distribute.Strategy` for `kind` ("auto" picks one first)."""
     import tensorflow as tf
@@ -67,7 +46,8 @@ def strategy(kind: str, tpu: str | None = None):
     return _strategy_of_kind(tf, _auto_kind(tf, tpu) if kind == "auto" else kind, tpu)
 
 
-def resolve(kind: str, tpu: str | None) -> Distribution:
+def tensorflow_distribution(kind: str, tpu: str | None) -> Distribution:
+    """The `Distribution` around the strategy for `kind` ("auto" picks one first)."""
     import tensorflow as tf
 
     kind = _auto_kind(tf, tpu) if kind == "auto" else kind

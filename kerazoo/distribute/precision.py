@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kerazoo.distribute.info import Distribution
+from kerazoo.distribute.distribution import Distribution
 
 
 def precision_policy(distribution: Distribution) -> str | None:

@@ -30,12 +30,15 @@ promise. Hence:
 
 from __future__ import annotations
 
+import functools
+import logging
+import multiprocessing
 import os
 
 from kerazoo import _lazy
 from kerazoo.distribute import _cluster
-from kerazoo.distribute.info import logger
 
+logger = logging.getLogger("kerazoo.distribute")
 AUTO_VARIABLE = "KERAZOO_AUTO_INITIALIZE"
 
 
@@ -44,7 +47,7 @@ class TooLateToJoinError(RuntimeError):
     longer happen; `kerazoo.distribute.initialize()` must come first in the script."""
 
 
-def too_late(backend: str, job: str) -> TooLateToJoinError:
+def _too_late(backend: str, job: str) -> TooLateToJoinError:
     """The error for a process of `job` (what names it: "2 workers in TF_CONFIG") whose runtime started."""
     name, rule = {
         "tensorflow": ("TensorFlow", "TensorFlow configures its collective ops only at program start-up"),
@@ -79,13 +82,58 @@ def initialize() -> None:
 
     backend = keras.backend.backend()
     if backend == "tensorflow" and tf_job:
-        from kerazoo.distribute import _tf
-
-        _tf.multi_worker_strategy()
+        multi_worker_strategy()
     elif backend == "jax" and _cluster.jax_multi_process_requested():
-        from kerazoo.distribute import _jax
+        join_jax_processes()
 
-        _jax.initialize_processes()
+
+@functools.cache
+def multi_worker_strategy():
+    """The process's one `MultiWorkerMirroredStrategy` (from `TF_CONFIG`), made by the first caller: on
+    TensorFlow, making it is what joins the other workers.
+
+    TensorFlow configures collective ops once, before its runtime starts, so the strategy that
+    `initialize()` makes at the top of a script is the one every later scope must use.
+    """
+    import tensorflow as tf
+
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except RuntimeError as error:
+        # TensorFlow's words (context.configure_collective_ops); any other RuntimeError is not ours to explain.
+        if "configured at program startup" not in str(error):
+            raise
+        raise _too_late("tensorflow", f"the {_cluster.tf_workers()} workers in TF_CONFIG") from None
+
+
+def join_jax_processes() -> None:
+    """Joins the other JAX processes once (`keras.distribution.initialize`), with gloo collectives on CPU.
+
+    Must run before JAX starts its runtime: the first `jax.devices()` fixes the process's view of the world.
+    """
+    import jax
+    import keras
+
+    if jax.distributed.is_initialized():
+        return
+    # CPU processes have no collectives of their own; gloo is the one JAX ships. Set before JAX initialises.
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    try:
+        keras.distribution.initialize()
+    except RuntimeError as error:
+        # JAX's own words (jax.distributed.initialize); any other RuntimeError is not ours to explain.
+        if "must be called before any JAX" not in str(error):
+            raise
+        raise _too_late("jax", _jax_job()) from None
+
+
+def _jax_job() -> str:
+    """What names this JAX process's job, for the error that says it joined too late."""
+    if "KERAS_DISTRIBUTION_NUM_PROCESSES" in os.environ:
+        return f"the {os.environ['KERAS_DISTRIBUTION_NUM_PROCESSES']} processes of KERAS_DISTRIBUTION_NUM_PROCESSES"
+    if any(name in os.environ for name in _cluster.JAX_VARIABLES):
+        return "the processes that KERAS_DISTRIBUTION_* name"
+    return "the hosts of a TPU pod (TPU_WORKER_HOSTNAMES)"
 
 
 def started_as_one_of_several() -> bool:
@@ -101,8 +149,6 @@ def started_as_one_of_several() -> bool:
     tf_job = cluster is not None and len(cluster.workers) > 1 and cluster.task_type in ("chief", "worker")
     if not (tf_job or jax_job):
         return False
-    import multiprocessing
-
     # A multiprocessing child imports the main module again (spawn, forkserver: `_inheriting` while it
     # does, as multiprocessing's own checks read it) with its parent's variables.
     child = multiprocessing.parent_process() is not None

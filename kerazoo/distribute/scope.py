@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 from kerazoo._state import dtype_policy
 from kerazoo._validation import require_choice
-from kerazoo.distribute.info import Distribution, logger
+from kerazoo.distribute import _jax, _tf
+from kerazoo.distribute.distribution import Distribution, logger
 from kerazoo.distribute.precision import precision_policy
+from kerazoo.distribute.tpu import not_found
 
 KINDS = ("auto", "off", "one_device", "mirrored", "multi_worker_mirrored", "tpu")
 PRECISIONS = (None, "auto", "float32", "mixed_float16", "mixed_bfloat16")
@@ -38,8 +40,6 @@ def get_strategy(kind: str = "auto", *, tpu: str | None = None):
             f"Keras backend is {keras.backend.backend()!r}. Use kerazoo.distribute.scope(kind), which picks "
             "keras.distribution on JAX."
         )
-    from kerazoo.distribute import _tf
-
     return _tf.strategy(kind, tpu)
 
 
@@ -52,21 +52,15 @@ def resolve(kind: str = "auto", *, layout_map=None, model_parallel: int | None =
     if layout_map is not None and backend != "jax":
         raise ValueError(f"`layout_map` needs the JAX backend (keras.distribution). The backend is {backend!r}.")
     if backend == "tensorflow":
-        from kerazoo.distribute import _tf
-
-        return _tf.resolve(kind, tpu)
+        return _tf.tensorflow_distribution(kind, tpu)
     if backend == "jax":
-        from kerazoo.distribute import _jax
-
         if isinstance(layout_map, str):
-            from kerazoo import models
+            from kerazoo import models  # builds Keras models: imported only when a model name asks for it
 
             layout_map = functools.partial(models.layout_map, layout_map)
-        return _jax.resolve(kind, layout_map, model_parallel)
+        return _jax.jax_distribution(kind, layout_map, model_parallel)
     if kind not in ("auto", "off", "one_device"):
         if kind == "tpu":
-            from kerazoo.distribute.tpu import not_found
-
             raise not_found(backend, tried="nothing: kerazoo reaches TPUs through JAX or TensorFlow only")
         raise ValueError(
             f"kind={kind!r} needs the TensorFlow or JAX backend; on {backend!r} kerazoo trains on one device. "
@@ -114,10 +108,7 @@ def scope(
     info = resolve(kind, layout_map=layout_map, model_parallel=model_parallel, tpu=tpu)
     logger.info("training on %s", info.describe())
     with contextlib.ExitStack() as stack:
-        if info.strategy is not None:
-            stack.enter_context(info.strategy.scope())
-        elif info.distribution is not None:
-            stack.enter_context(info.distribution.scope())
+        stack.enter_context(info.variable_scope())
         policy = precision_policy(info) if precision == "auto" else precision
         if policy is not None:
             stack.enter_context(dtype_policy(policy))

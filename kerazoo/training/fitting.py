@@ -9,9 +9,11 @@ from collections.abc import Sequence
 
 import keras
 
+from kerazoo import distribute
 from kerazoo._validation import require_choice, require_positive_int
 from kerazoo.training.checkpoint import ResumableCheckpoint
-from kerazoo.training.pipeline import REMAINDERS
+from kerazoo.training.loop import fit_distributed
+from kerazoo.training.pipeline import REMAINDERS, array_dataset, examples_dataset
 
 logger = logging.getLogger("kerazoo.training")
 
@@ -19,13 +21,27 @@ logger = logging.getLogger("kerazoo.training")
 PEER_FAILED_EXIT = 75  # EX_TEMPFAIL
 
 
-def _default_distribution():
-    from kerazoo import distribute
+def remainder_policy(distribution: distribute.Distribution, remainder: str | None = None) -> str:
+    """What happens to each epoch's last partial batch, for `fit` and for whoever sizes a run around it.
 
-    return distribute.resolve("off")
+    Args:
+        distribution: where the model trains.
+        remainder: the caller's choice, checked: "keep", "drop" or "pad" (zero-weight filler rows, so each
+            replica gets an equal share and every example counts). None picks the default: "keep" on one
+            replica, where a short batch costs nothing; "drop" on several, where every replica needs an
+            equal share of every batch (a static batch size) and "pad" would need sample weights.
+
+    Returns:
+        "keep", "drop" or "pad".
+    """
+    if remainder is None:
+        return "keep" if distribution.num_replicas == 1 else "drop"
+    require_choice("remainder", remainder, REMAINDERS)
+    return remainder
 
 
-def _compile(model, distribution, optimizer, loss, metrics) -> None:
+def _compile_if_asked(model, distribution, optimizer, loss, metrics) -> None:
+    """Compiles `model` when `optimizer` and `loss` are given; else makes sure it was compiled already."""
     if optimizer is None and loss is None:
         if getattr(model, "optimizer", None) is None:
             raise ValueError(
@@ -38,13 +54,8 @@ def _compile(model, distribution, optimizer, loss, metrics) -> None:
             f"Pass both `optimizer` and `loss`, or neither. Received: optimizer={optimizer!r}, loss={loss!r}"
         )
     kwargs = distribution.compile_kwargs(optimizer=optimizer, loss=loss, metrics=list(metrics))
-    # The optimizer's variables must be created where the model's were: under the same strategy or layout.
-    scope = distribution.strategy or distribution.distribution
-    if scope is None:
+    with distribution.variable_scope():  # the optimizer's variables, where the model's were made
         model.compile(**kwargs)
-    else:
-        with scope.scope():
-            model.compile(**kwargs)
 
 
 def _tensorflow_available() -> bool:
@@ -66,8 +77,6 @@ def _fit_inputs(x, y, sample_weight, validation_data, *, distribution, batch_siz
     if _is_dataset(x) and batch_size is None:  # batched: it orders itself (Keras ignores shuffle for datasets)
         return {"x": x, "validation_data": validation_data, "shuffle": False}
     if _is_dataset(x):
-        from kerazoo.training.pipeline import examples_dataset
-
         train, steps = examples_dataset(x, batch_size=batch_size, epochs=epochs, initial_epoch=initial_epoch, **order)
         return {"x": train, "steps_per_epoch": steps, "shuffle": False, "validation_data": validation_data}
     if not _tensorflow_available():
@@ -75,8 +84,6 @@ def _fit_inputs(x, y, sample_weight, validation_data, *, distribution, batch_siz
             raise ImportError("Several processes are fed through tf.data: install TensorFlow (tensorflow-cpu).")
         arrays = {"x": x, "y": y, "sample_weight": sample_weight, "batch_size": batch_size}
         return {**arrays, "validation_data": validation_data, "shuffle": order["shuffle"]}
-    from kerazoo.training.pipeline import array_dataset
-
     if distribution.num_replicas > 1 and order["remainder"] != "keep":
         handled = "left out" if order["remainder"] == "drop" else "filled with zero-weight rows"
         logger.info("remainder=%r: the last partial batch of each epoch is %s.", order["remainder"], handled)
@@ -100,8 +107,6 @@ def _fit_inputs(x, y, sample_weight, validation_data, *, distribution, batch_siz
 def _require_single_examples(dataset) -> None:
     """A dataset given with `batch_size` holds single examples; one whose every part starts with an axis of
     unknown length is batched already (`.batch()` leaves that), and would be batched twice."""
-    import keras
-
     shapes = [spec.shape for spec in keras.tree.flatten(dataset.element_spec)]
     if shapes and all(shape.rank and shape[0] is None for shape in shapes):
         raise ValueError(
@@ -122,7 +127,7 @@ def fit(
     *,
     batch_size: int | None = None,
     epochs: int = 1,
-    distribution=None,
+    distribution: distribute.Distribution | None = None,
     optimizer=None,
     loss=None,
     metrics: Sequence = (),
@@ -154,8 +159,8 @@ def fit(
         checkpoint_dir: save after every epoch and resume from here when started again (see
             `ResumableCheckpoint` for what a restart replays). Process 0 writes; every process reads.
         shuffle, seed: a fresh order each epoch, from `seed` and the epoch number.
-        remainder: the last partial batch: "keep" (one device), "drop" or "pad" (zero-weight copies so each
-            replica's share is equal). Default: "keep" on one replica, "drop" on several.
+        remainder: the last partial batch: "keep", "drop" or "pad" (zero-weight copies so each replica's
+            share is equal). Default: `remainder_policy`'s, "keep" on one replica and "drop" on several.
         verbose: as in `model.fit`; only process 0 prints.
 
     Returns:
@@ -165,11 +170,9 @@ def fit(
         ValueError: for a batch that does not divide by the replicas (naming both), an uncompiled model, or
             a batched dataset with `batch_size`.
     """
-    distribution = distribution or _default_distribution()
+    distribution = distribution or distribute.resolve("off")
     require_positive_int(epochs=epochs)
-    if remainder is None:
-        remainder = "keep" if distribution.num_replicas == 1 else "drop"
-    require_choice("remainder", remainder, REMAINDERS)
+    remainder = remainder_policy(distribution, remainder)
     dataset_input = _is_dataset(x)
     if dataset_input and (y is not None or sample_weight is not None):
         raise ValueError("With a tf.data.Dataset as `x`, pass neither `y` nor `sample_weight`: it holds them.")
@@ -185,7 +188,7 @@ def fit(
         batch_size = 32 if batch_size is None else batch_size
     if batch_size is not None:
         distribution.check_batch_size(batch_size)
-    _compile(model, distribution, optimizer, loss, metrics)
+    _compile_if_asked(model, distribution, optimizer, loss, metrics)
 
     checkpoint = None
     initial_epoch = 0
@@ -217,15 +220,13 @@ def fit(
     )
     try:
         if distribution.needs_own_loop:
-            from kerazoo.training.loop import fit_distributed
-
             history = fit_distributed(
                 model,
                 inputs["x"],
+                distribution=distribution,
                 steps_per_epoch=inputs["steps_per_epoch"],
                 epochs=epochs,
                 initial_epoch=initial_epoch,
-                strategy=distribution.strategy,
                 callbacks=callbacks,
                 validation=_finite_validation(inputs),
                 verbose=verbose,

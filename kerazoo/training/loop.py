@@ -1,11 +1,14 @@
 """kerazoo's own training loop, for setups where `model.fit` fails: TensorFlow's multi-worker strategy
-(keras#20585). It runs the model's own `train_step`/`test_step` under `strategy.run`, so the compiled loss,
+(keras#20585, `Distribution.needs_own_loop`). It runs the model's own `train_step`/`test_step` under the
+`Distribution`'s `strategy.run`, so the compiled loss,
 optimizer (loss scaling included), metrics and regularisation are Keras's, and it drives the same
 callbacks, progress bar and `History` that `fit` would."""
 
 from __future__ import annotations
 
 import keras
+
+from kerazoo.distribute import Distribution
 
 
 def _replica_mean(strategy, logs: dict) -> dict:
@@ -19,10 +22,10 @@ def _step_function(strategy, step):
     import tensorflow as tf
 
     @tf.function
-    def run(batch):
+    def distributed_step(batch):
         return _replica_mean(strategy, strategy.run(step, args=(batch,)))
 
-    return run
+    return distributed_step
 
 
 def _evaluate(test, model, strategy, dataset) -> dict:
@@ -40,20 +43,23 @@ def fit_distributed(
     model: keras.Model,
     dataset,
     *,
+    distribution: Distribution,
     steps_per_epoch: int,
     epochs: int,
     initial_epoch: int,
-    strategy,
     callbacks,
     validation=None,
     verbose="auto",
 ) -> keras.callbacks.History:
-    """Trains `model` (built and compiled in `strategy.scope()`) on `dataset`, a stream of global batches
-    holding epochs `initial_epoch..epochs-1` with `steps_per_epoch` batches each.
+    """Trains `model` (built and compiled in `distribution.variable_scope()`, as `distribute.scope` does) on
+    `dataset`, a stream of global batches holding epochs `initial_epoch..epochs-1` with `steps_per_epoch`
+    batches each.
 
     Args:
+        distribution: a TensorFlow `Distribution`; its strategy runs the steps and shards the batches.
         validation: a finite dataset of global batches evaluated after every epoch, or None.
     """
+    strategy = distribution.strategy
     train = _step_function(strategy, model.train_step)
     test = _step_function(strategy, model.test_step) if validation is not None else None
     callback_list = keras.callbacks.CallbackList(

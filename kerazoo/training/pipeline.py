@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from kerazoo._validation import require_choice, require_positive_int
+from kerazoo.data.pipelines import cardinality
 
 REMAINDERS = ("keep", "drop", "pad")
 # The most examples a dataset of examples is shuffled through at once (tf.data's buffer, in memory).
@@ -119,8 +120,6 @@ def examples_dataset(
     lets a run resumed at `initial_epoch` see the batches an uninterrupted run would.
     """
     import tensorflow as tf
-
-    from kerazoo.data.pipelines import cardinality
 
     require_positive_int(batch_size=batch_size, epochs=epochs)
     require_choice("remainder", remainder, ("keep", "drop"))  # "pad" needs sample weights: arrays only

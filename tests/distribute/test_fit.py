@@ -1,5 +1,6 @@
 """training.fit on one device: the pipeline, resumable checkpoints and argument checks."""
 
+import contextlib
 import json
 
 import keras
@@ -7,6 +8,8 @@ import numpy as np
 import pytest
 
 from kerazoo import training
+from kerazoo.distribute import Distribution
+from kerazoo.training.fitting import remainder_policy
 from kerazoo.training.pipeline import array_dataset
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data pipelines")
@@ -118,10 +121,40 @@ def test_a_finished_run_started_again_trains_no_more(tmp_path):
 def test_a_dataset_under_the_multi_worker_loop_is_refused_before_compiling():
     import tensorflow as tf
 
-    from kerazoo.distribute import Distribution
-
     workers = Distribution("tensorflow", "multi_worker_mirrored", "cpu", ("a",), num_replicas=2, num_processes=2)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="takes NumPy arrays"):
         training.fit(model, tf.data.Dataset.from_tensor_slices((X, Y)).batch(10), distribution=workers)
     assert not model.compiled
+
+
+def _replicas(count: int) -> Distribution:
+    return Distribution("tensorflow", "mirrored", "cpu", ("a", "b")[:count], num_replicas=count)
+
+
+def test_the_last_partial_batch_is_kept_on_one_replica_and_dropped_on_several_by_default():
+    assert remainder_policy(_replicas(1)) == "keep"
+    assert remainder_policy(_replicas(2)) == "drop"
+    assert remainder_policy(_replicas(2), "pad") == "pad"
+
+
+def test_an_unknown_remainder_is_refused_with_the_valid_names():
+    with pytest.raises(
+        ValueError, match=r"`remainder` must be one of 'keep', 'drop', 'pad'. Received: remainder='dorp'"
+    ):
+        training.fit(_model(), X, Y, batch_size=10, remainder="dorp")
+
+
+def test_fit_compiles_the_model_inside_the_variable_scope_its_distribution_names(monkeypatch):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    compiled_inside = []
+
+    @contextlib.contextmanager
+    def variable_scope(self):
+        before = model.compiled
+        yield
+        compiled_inside.append(model.compiled and not before)
+
+    monkeypatch.setattr(Distribution, "variable_scope", variable_scope)
+    training.fit(model, X, Y, epochs=1, optimizer="sgd", loss="sparse_categorical_crossentropy", verbose=0)
+    assert compiled_inside == [True]

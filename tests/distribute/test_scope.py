@@ -103,6 +103,16 @@ def test_precision_policy_follows_the_hardware(platform, capability, expected):
     assert distribute.precision_policy(info) == expected
 
 
+def test_scope_builds_variables_in_the_strategy_it_yields_and_leaves_it_on_exit():
+    import tensorflow as tf
+
+    with distribute.scope("one_device") as dist:
+        assert tf.distribute.get_strategy() is dist.strategy
+        variable = keras.Variable(1.0)
+    assert variable.value._distribute_strategy is dist.strategy  # where TensorFlow records it
+    assert tf.distribute.get_strategy() is not dist.strategy
+
+
 def test_scope_applies_a_precision_and_restores_the_previous_policy():
     before = keras.config.dtype_policy().name
     with distribute.scope("off", precision="mixed_bfloat16"):

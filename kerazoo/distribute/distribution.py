@@ -1,4 +1,4 @@
-"""`Distribution`: what `scope` set up, and what training code needs to know about it."""
+"""`Distribution`: what `scope` set up, and the one place that answers what training code asks of it."""
 
 from __future__ import annotations
 
@@ -77,9 +77,10 @@ class Distribution:
             )
 
     def variable_scope(self):
-        """Where variables must be created to be mirrored or sharded (the strategy's or the distribution's
-        scope); a null context on one device. Use it for variables made after `scope()` has exited, such
-        as an optimizer built to restore a checkpoint."""
+        """Where variables must be created to be mirrored or sharded: the strategy's scope on TensorFlow, the
+        `keras.distribution`'s on JAX, a null context on one device. `scope()` enters it; so does
+        `training.fit` for what it builds after `scope()` has exited (an optimizer compiled or built to
+        restore a checkpoint)."""
         if self.strategy is not None:
             return self.strategy.scope()
         if self.distribution is not None:
