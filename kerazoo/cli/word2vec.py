@@ -1,71 +1,61 @@
-"""`kerazoo word2vec train|evaluate|similar|export`: the Word2Vec pipeline from the shell."""
+"""`kerazoo word2vec train|evaluate|similar|export`: the Word2Vec pipeline from the shell.
+
+Each handler turns its arguments into one call of `kerazoo.embeddings`; `train` is `run_word2vec`, and its
+options' defaults are the library's own.
+"""
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
+from kerazoo import embeddings
 from kerazoo.cli._common import UsageError
-from kerazoo.embeddings.evaluation import STANDARD_SETS  # a light module: gensim loads only when scoring
-from kerazoo.embeddings.persistence import MODEL_FILE
+from kerazoo.embeddings.evaluation import STANDARD_SETS
+from kerazoo.embeddings.job import run_word2vec
+from kerazoo.embeddings.persistence import MODEL_FILE, VECTOR_FORMATS
+from kerazoo.embeddings.word2vec import train_word2vec
+
+# Options of `word2vec train` that go to `train_word2vec` under their own names.
+TRAINING_OPTIONS = ("vector_size", "window", "min_count", "sg", "epochs", "workers", "seed", "phrases")
+# The library's defaults, for the options the command line does not state.
+DEFAULTS = {
+    name: parameter.default
+    for function in (train_word2vec, run_word2vec)
+    for name, parameter in inspect.signature(function).parameters.items()
+}
 
 
 def _word2vec_train(args) -> int:
-    from kerazoo import embeddings
-    from kerazoo._io import atomic_path, require_writable_folder
-    from kerazoo.training.plots import plot_word2vec_history
-
-    require_writable_folder(args.output)  # before the corpus is read and trained on, not after
-
     corpus = embeddings.Corpus(
-        args.corpus or [_lee_corpus()], lowercase=not args.keep_case, strip_punctuation=not args.keep_punctuation
+        args.corpus or [_lee_corpus()], lowercase=args.lowercase, strip_punctuation=args.strip_punctuation
     )
-    options = {"phrases": args.phrases, "workers": args.workers, "seed": args.seed}
-    callbacks = []
-    if args.early_stopping:
-        callbacks.append(
-            embeddings.EarlyStopping(args.early_stopping, patience=args.patience, restore_best_weights=True)
-        )
-    model = embeddings.train_word2vec(
+    report = run_word2vec(
         corpus,
-        evaluate_every_epoch=args.score or None,
-        callbacks=callbacks,
-        vector_size=args.vector_size,
-        window=args.window,
-        min_count=args.min_count,
-        sg=not args.cbow,
-        epochs=args.epochs,
-        **options,
+        output=args.output,
+        early_stopping=args.early_stopping,
+        patience=args.patience,
+        evaluate_every_epoch=args.evaluate_every_epoch,
+        **{name: getattr(args, name) for name in TRAINING_OPTIONS},
     )
-    output = Path(args.output)
-    embeddings.save(model, output / MODEL_FILE)
-    history = {
-        "history": model.training_history,
-        "token_counts": model.token_counts,
-        "early_stopping": model.early_stopping,
-    }
-    with atomic_path(output / "history.json") as temporary:
-        temporary.write_text(json.dumps(history, indent=2), encoding="utf8")
-    plot_word2vec_history(model, output / "history.png")
-    print(f"{len(model.wv)} words, {model.token_counts['read']} tokens read; saved to {output / MODEL_FILE}")
+    saved = Path(args.output) / MODEL_FILE
+    print(f"{len(report.model.wv)} words, {report.token_counts['read']} tokens read; saved to {saved}")
     return 0
 
 
 def _lee_corpus() -> str:
+    """The corpus `word2vec train` reads when given none: gensim's Lee news corpus, offline."""
     from gensim.test.utils import datapath
 
     return datapath("lee_background.cor")
 
 
 def _load(folder: str):
-    from kerazoo import embeddings
-
     return embeddings.load(folder)
 
 
 def _word2vec_evaluate(args) -> int:
-    from kerazoo import embeddings
-
     print(json.dumps(embeddings.evaluate(_load(args.folder).wv), indent=2))
     return 0
 
@@ -80,8 +70,6 @@ def _word2vec_similar(args) -> int:
 
 
 def _word2vec_export(args) -> int:
-    from kerazoo import embeddings
-
     target = args.path or str(Path(args.folder) / ("projector" if args.format == "projector" else "vectors.txt"))
     for path in embeddings.export(_load(args.folder).wv, target, format=args.format):
         print(path)
@@ -95,27 +83,41 @@ def add_commands(commands) -> None:
     train = actions.add_parser("train", help="train on text files, folders, globs or Wikipedia dumps")
     train.add_argument("corpus", nargs="*", help="sources (default: gensim's Lee news corpus, offline)")
     train.add_argument("--output", required=True, help="folder for the model and its history")
-    train.add_argument("--vector-size", type=int, default=100)
-    train.add_argument("--window", type=int, default=5)
-    train.add_argument("--min-count", type=int, default=5)
-    train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--workers", type=int, default=None, help="threads (default: two per core)")
-    train.add_argument("--seed", type=int, default=1)
-    train.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
+    train.add_argument("--vector-size", type=int, default=DEFAULTS["vector_size"], help="(default: %(default)s)")
+    train.add_argument("--window", type=int, default=DEFAULTS["window"], help="(default: %(default)s)")
+    train.add_argument("--min-count", type=int, default=DEFAULTS["min_count"], help="(default: %(default)s)")
+    train.add_argument("--epochs", type=int, default=DEFAULTS["epochs"], help="(default: %(default)s)")
+    train.add_argument("--workers", type=int, default=DEFAULTS["workers"], help="threads (default: two per core)")
+    train.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="(default: %(default)s)")
+    train.add_argument("--cbow", dest="sg", action="store_false", help="CBOW instead of skip-gram")
     train.add_argument("--phrases", action="store_true", help="join frequent collocations first")
-    train.add_argument("--keep-case", action="store_true", help="do not lowercase")
+    train.add_argument("--keep-case", dest="lowercase", action="store_false", help="do not lowercase")
     train.add_argument(
-        "--keep-punctuation", action="store_true", help="split on whitespace only (for already tokenized text)"
+        "--keep-punctuation",
+        dest="strip_punctuation",
+        action="store_false",
+        help="split on whitespace only (for already tokenized text)",
     )
     train.add_argument(
-        "--score", action="append", choices=STANDARD_SETS, default=[], help="score this set after every epoch"
+        "--score",
+        dest="evaluate_every_epoch",
+        action="append",
+        choices=STANDARD_SETS,
+        default=DEFAULTS["evaluate_every_epoch"],
+        help="score this set after every epoch (repeatable)",
     )
     train.add_argument(
         "--early-stopping",
         choices=("loss", *STANDARD_SETS),
+        default=DEFAULTS["early_stopping"],
         help="stop when this stops improving, keeping the best epoch's vectors",
     )
-    train.add_argument("--patience", type=int, default=1, help="epochs without improvement before stopping")
+    train.add_argument(
+        "--patience",
+        type=int,
+        default=DEFAULTS["patience"],
+        help="epochs without improvement before stopping (default: %(default)s)",
+    )
     train.set_defaults(run=_word2vec_train)
     evaluate = actions.add_parser("evaluate", help="analogy and similarity scores with OOV ratios")
     evaluate.add_argument("folder")
@@ -127,6 +129,6 @@ def add_commands(commands) -> None:
     similar.set_defaults(run=_word2vec_similar)
     export = actions.add_parser("export", help="word2vec text/binary or TensorBoard projector files")
     export.add_argument("folder")
-    export.add_argument("--format", required=True, choices=["word2vec", "word2vec-binary", "projector"])
+    export.add_argument("--format", required=True, choices=VECTOR_FORMATS)
     export.add_argument("--path", help="where to write (default: inside the model folder)")
     export.set_defaults(run=_word2vec_export)

@@ -1,24 +1,29 @@
 """Word2Vec on gensim: streaming corpora, training with per-epoch losses and reproducible seeding.
 
 corpus = embeddings.Corpus("texts/", lowercase=True)
-model = embeddings.train_word2vec(corpus, vector_size=100, epochs=5)
-model.training_history  # [{'epoch': 1, 'loss': ..., 'words_per_second': ...}, ...]
+report = embeddings.TrainingReport()
+model = embeddings.train_word2vec(corpus, vector_size=100, epochs=5, callbacks=[report])  # gensim's Word2Vec
+report.training_history  # [{'epoch': 1, 'loss': ..., 'words_per_second': ...}, ...]
 
 Early stopping on a score: train_word2vec(corpus, epochs=20, callbacks=[EarlyStopping("simlex999", patience=1)])
+A whole run, written to a folder as `kerazoo word2vec train` writes it: run_word2vec(corpus, output="runs/w2v")
 """
 
-from kerazoo.embeddings.keras_layers import embedding_matrix, keras_embedding, text_vectorization_and_embedding
-from kerazoo.embeddings.callbacks import EarlyStopping
+from kerazoo.embeddings.callbacks import EarlyStopping, TrainingReport
 from kerazoo.embeddings.corpus import MAX_TOKENS_PER_TEXT, Corpus
 from kerazoo.embeddings.evaluation import STANDARD_SETS, evaluate, headline_scores, standard_sets
-from kerazoo.embeddings.persistence import export, load, plot_words, save
+from kerazoo.embeddings.job import run_word2vec
+from kerazoo.embeddings.keras_layers import embedding_matrix, keras_embedding, text_vectorization_and_embedding
+from kerazoo.embeddings.persistence import VECTOR_FORMATS, export, load, plot_words, save
 from kerazoo.embeddings.word2vec import default_workers, stable_hash, train_word2vec
 
 __all__ = [
     "MAX_TOKENS_PER_TEXT",
     "STANDARD_SETS",
+    "VECTOR_FORMATS",
     "Corpus",
     "EarlyStopping",
+    "TrainingReport",
     "default_workers",
     "embedding_matrix",
     "evaluate",
@@ -27,6 +32,7 @@ __all__ = [
     "keras_embedding",
     "load",
     "plot_words",
+    "run_word2vec",
     "save",
     "stable_hash",
     "standard_sets",

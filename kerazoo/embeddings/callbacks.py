@@ -1,9 +1,11 @@
-"""Epoch callbacks for `train_word2vec`: early stopping, and the protocol that lets any callback stop training.
+"""Epoch callbacks for `train_word2vec`: its report, early stopping, and the protocol every callback follows.
 
 `train_word2vec` calls each callback's gensim hooks (`on_train_begin`, `on_epoch_begin`, `on_epoch_end`,
 `on_train_end`) where the callback has them, so gensim's `CallbackAny2Vec` subclasses work unchanged. As in
-Keras, a callback ends training after the current epoch by setting `model.stop_training = True`; the
-epoch record it reads is `model.training_history[-1]`.
+Keras, a callback ends training after the current epoch by setting `model.stop_training = True`. A callback
+that reads the epoch records has a `set_report(report)` method: before training, `train_word2vec` hands it
+the run's `TrainingReport` (as Keras hands each callback its model with `set_model`), whose
+`training_history[-1]` is the epoch just ended when `on_epoch_end` runs.
 """
 
 from __future__ import annotations
@@ -22,12 +24,47 @@ HOOKS = ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end")
 _TRAINED_ARRAYS = ("syn1neg", "syn1")
 
 
+class TrainingReport:
+    """What a `train_word2vec` run reports, kept apart from gensim's model: pass one in `callbacks` to read it.
+
+        report = TrainingReport()
+        model = train_word2vec(corpus, epochs=20, callbacks=[EarlyStopping("simlex999"), report])
+        report.training_history[-1]["loss"], report.token_counts["read"], report.early_stopping
+
+    It plays the part of Keras's `History` callback; `run_word2vec` returns the one it kept, and
+    `kerazoo.training.plot_word2vec_history` draws one. Without one in `callbacks`, `train_word2vec` keeps its
+    own, for the progress bar and the other callbacks.
+
+    Attributes:
+        model: the model trained (set when training begins).
+        training_history: one dict per finished epoch: epoch, loss, seconds, words_per_second, learning_rate
+            and any scores. It grows while training runs.
+        token_counts: {"read": tokens in the corpus, "trained": tokens gensim saw; fewer only when phrases
+            joined words}, set before training begins.
+        early_stopping: None, or the record an `EarlyStopping` callback left when training ended
+            (`EarlyStopping.record()`).
+    """
+
+    def __init__(self):
+        self.model = None
+        self.training_history: list[dict] = []
+        self.token_counts: dict[str, int] | None = None
+        self.early_stopping: dict | None = None
+
+    def on_train_begin(self, model):
+        """Forgets an earlier run's epochs, so that one report can follow several runs in turn."""
+        self.model, self.training_history, self.early_stopping = model, [], None
+
+    def __repr__(self) -> str:
+        return f"TrainingReport({len(self.training_history)} epochs, token_counts={self.token_counts})"
+
+
 class EarlyStopping:
     """Ends Word2Vec training when an epoch score stops improving; modelled on `keras.callbacks.EarlyStopping`.
 
-        stop = EarlyStopping("simlex999", patience=1, restore_best_weights=True)
-        model = train_word2vec(corpus, epochs=20, callbacks=[stop])
-        stop.best_epoch, stop.stopped_epoch, model.early_stopping  # the record that history.json keeps
+        stop, report = EarlyStopping("simlex999", patience=1, restore_best_weights=True), TrainingReport()
+        model = train_word2vec(corpus, epochs=20, callbacks=[stop, report])
+        stop.best_epoch, stop.stopped_epoch, report.early_stopping  # the record that history.json keeps
 
     Args:
         monitor: "loss", or a score of the epoch history: "analogy", "wordsim353", "simlex999" (evaluated
@@ -43,7 +80,7 @@ class EarlyStopping:
         training stopped, 0 when it ran its course; restored_epoch: the epoch whose vectors were put back
         when training ended, 0 when none were. A NaN score (too few words covered) never improves.
 
-    When training ends it leaves `model.early_stopping`, the record of the run (`record()`), and when it
+    When training ends it leaves its record (`record()`) in the run's `TrainingReport`, and when it
     stopped training or restored an earlier epoch's vectors it says so in a warning of the
     "kerazoo.embeddings.callbacks" logger, which comes after the progress bar has closed.
     """
@@ -67,13 +104,23 @@ class EarlyStopping:
         self.patience = patience
         self.mode = ("min" if monitor == "loss" else "max") if mode == "auto" else mode
         self.restore_best_weights = restore_best_weights
+        self._report = None
+
+    def set_report(self, report: TrainingReport) -> None:
+        """Takes the run's report, whose epoch records this callback watches; `train_word2vec` calls it."""
+        self._report = report
 
     def on_train_begin(self, model):
+        if self._report is None:
+            raise RuntimeError(
+                f"{self!r} watches the epoch records that `train_word2vec` keeps; pass it in the `callbacks` of "
+                "`kerazoo.embeddings.train_word2vec`, not to gensim's own training."
+            )
         self.best, self.best_epoch, self.stopped_epoch, self.restored_epoch, self.wait = None, 0, 0, 0, 0
         self._best_weights = None
 
     def on_epoch_end(self, model):
-        record = model.training_history[-1]
+        record = self._report.training_history[-1]
         value = record[self.monitor]
         if self._improves(value):
             self.best, self.best_epoch, self.wait = value, record["epoch"], 0
@@ -86,13 +133,13 @@ class EarlyStopping:
             model.stop_training = True
 
     def on_train_end(self, model):
-        if self._best_weights is not None and self.best_epoch != len(model.training_history):
+        if self._best_weights is not None and self.best_epoch != len(self._report.training_history):
             for name, array in _trained_arrays(model).items():
                 np.copyto(array, self._best_weights[name])
             model.wv.fill_norms(force=True)
             self.restored_epoch = self.best_epoch
         self._best_weights = None
-        model.early_stopping = self.record()
+        self._report.early_stopping = self.record()
         if self.stopped_epoch or self.restored_epoch:
             logger.warning(self._summary(planned=model.epochs))
 

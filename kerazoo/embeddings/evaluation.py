@@ -7,6 +7,8 @@ import logging
 import os
 from collections.abc import Mapping
 
+from kerazoo.embeddings.keras_layers import require_keyed_vectors
+
 
 def standard_sets() -> tuple[str, dict[str, str]]:
     """Paths of Google's analogy questions and of WordSim-353 and SimLex-999, from gensim's test data."""
@@ -40,8 +42,6 @@ def evaluate(
         The OOV ratio is the share of questions or pairs skipped because a word is missing; a score over
         few remaining items says little, so read the two together. Scores are NaN when nothing is covered.
     """
-    from kerazoo.embeddings.keras_layers import require_keyed_vectors
-
     require_keyed_vectors(wv)
     sets = {"analogy": analogies, **(similarities or dict.fromkeys(STANDARD_SETS[1:]))}
     return _scores(wv, sets, restrict_vocab)

@@ -1,4 +1,6 @@
-"""Keras layers from trained word vectors: an `Embedding` whose rows follow a Keras vocabulary, and the `TextVectorization` that feeds it."""
+"""Keras layers from trained word vectors: an `Embedding` whose rows follow a Keras vocabulary, and the
+`TextVectorization` that feeds it.
+"""
 
 from __future__ import annotations
 
@@ -102,7 +104,7 @@ def text_vectorization_and_embedding(
     """
     import keras
 
-    from kerazoo.layers.text import standardize_words, standardize_words_keep_case
+    from kerazoo.layers.text import standardize_words, standardize_words_keep_case  # imports Keras
 
     vectorizer = keras.layers.TextVectorization(
         vocabulary=vectors_vocabulary(wv, max_tokens)[2:],  # TextVectorization adds "" and "[UNK]" itself

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kerazoo._io import atomic_path
+from kerazoo._validation import require_choice
 
-FORMATS = ("word2vec", "word2vec-binary", "projector")
+# The formats `export` writes word vectors in (a whole model's export formats are `models.serving`'s).
+VECTOR_FORMATS = ("word2vec", "word2vec-binary", "projector")
 # The model's file in a run's folder (`kerazoo word2vec train --output DIR`).
 MODEL_FILE = "word2vec.model"
 
@@ -62,14 +64,13 @@ def export(wv, path: str | os.PathLike, *, format: str = "word2vec", words: Sequ
         wv: gensim `KeyedVectors` (`model.wv`).
         path: the file for "word2vec" (text) and "word2vec-binary"; the folder for "projector", which gets
             TensorBoard projector's `vectors.tsv` and `metadata.tsv`.
-        format: "word2vec", "word2vec-binary" or "projector".
+        format: one of `VECTOR_FORMATS`: "word2vec", "word2vec-binary" or "projector".
         words: limit the projector export to these words (default: the whole vocabulary).
 
     Returns:
         The paths written.
     """
-    if format not in FORMATS:
-        raise ValueError(f"`format` must be one of {', '.join(map(repr, FORMATS))}. Received: format={format!r}")
+    require_choice("format", format, VECTOR_FORMATS)
     path = Path(path)
     if format != "projector":
         with atomic_path(path) as temporary:

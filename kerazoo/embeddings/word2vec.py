@@ -19,7 +19,7 @@ from kerazoo._validation import (
     require_number,
     require_positive_int,
 )
-from kerazoo.embeddings.callbacks import HOOKS
+from kerazoo.embeddings.callbacks import HOOKS, TrainingReport
 from kerazoo.embeddings.corpus import Corpus
 from kerazoo.embeddings.evaluation import STANDARD_SETS, headline_scores
 
@@ -77,12 +77,13 @@ def train_word2vec(
         workers: training threads; None uses `default_workers()`.
         phrases: join frequent collocations ("new york" -> "new_york") with gensim `Phrases`, learned in
             one pass and applied once while the corpus is written to disk; a dict passes `Phrases`
-            options (`min_count`, `threshold`, ...). The frozen phrase model is kept as `model.phrases`,
-            to apply to new text.
+            options (`min_count`, `threshold`, ...). The frozen phrase model is kept as `model.phrases`
+            (None without phrases), to apply to new text; it travels with the saved model.
         progress: show a progress bar with words/s, loss, learning rate and time left.
         callbacks: epoch callbacks: gensim `CallbackAny2Vec` objects, or any object with some of its hooks,
             such as `EarlyStopping`. A callback ends training after an epoch by setting
-            `model.stop_training = True`; `model.training_history` is readable while training runs.
+            `model.stop_training = True`. A `TrainingReport` among them receives the run's report: the
+            per-epoch history, the token counts and early stopping's record (at most one report).
         evaluate_every_epoch: scores to add to each epoch's record: a name or list of names from
             "analogy", "wordsim353", "simlex999", or {name: file} for your own sets ("analogy" names a
             questions-words file, any other name a word-pair file). Sets that a callback monitors are
@@ -91,13 +92,13 @@ def train_word2vec(
             `max_vocab_size`, `trim_rule`, ...).
 
     Returns:
-        The trained model, with `training_history` (one dict per epoch: loss, seconds, words_per_second,
-        learning_rate and any scores), `token_counts` ({"read": tokens in the corpus, "trained": tokens
-        gensim saw; fewer only when phrases joined words}) and `early_stopping` (None, or the record an
-        `EarlyStopping` callback left: where it stopped, which epoch's vectors it restored).
+        The trained gensim model, holding gensim's own state and `phrases`; what the run reports (loss,
+        speed, learning rate and scores per epoch, token counts, early stopping) is in the `TrainingReport`
+        passed in `callbacks`.
 
     Raises:
-        ValueError: for a corpus with no tokens, no word reaching `min_count`, or an unknown score name.
+        ValueError: for a corpus with no tokens, no word reaching `min_count`, an unknown score name, or
+            more than one `TrainingReport`.
     """
     from gensim.models import Word2Vec
 
@@ -117,11 +118,11 @@ def train_word2vec(
     )
     callbacks = list(callbacks)
     _require_hooks(callbacks)
+    report, callbacks = _split_report(callbacks)
     score_sets = _score_sets(evaluate_every_epoch, callbacks)
     trim_rule = gensim_kwargs.pop("trim_rule", None)
     corpus = corpus_or_paths if isinstance(corpus_or_paths, Corpus) else Corpus(corpus_or_paths)
     phraser = _learn_phrases(corpus, phrases) if phrases else None
-    texts = (phraser[tokens] for tokens in corpus) if phraser else corpus
     model = Word2Vec(
         vector_size=vector_size,
         window=window,
@@ -136,22 +137,23 @@ def train_word2vec(
     )
     with tempfile.TemporaryDirectory(prefix="kerazoo-w2v-") as folder:
         lines = Path(folder) / "corpus.txt"
-        scan = _spill(texts, lines, max_vocab_size=model.max_vocab_size, trim_rule=trim_rule)
-        if not scan.tokens:
+        scan = _spill(corpus, lines, phraser=phraser, max_vocab_size=model.max_vocab_size, trim_rule=trim_rule)
+        if not scan.tokens_written:
             raise ValueError("The corpus has no tokens: its files are empty or hold no words.")
         # The spill counted every word, so gensim's own counting pass over the file is not needed.
         model.build_vocab_from_freq(scan.counts, corpus_count=scan.texts, trim_rule=trim_rule)
-        model.corpus_total_words = scan.tokens
+        model.corpus_total_words = scan.tokens_written
         _require_vocabulary(model, min_count, scan.counts)
-        model.training_history = []
-        model.early_stopping = None  # an EarlyStopping callback leaves its record here
-        telemetry = _Telemetry(epochs, progress, score_sets)
+        report.token_counts = {"read": scan.tokens_read, "trained": scan.tokens_written}
+        for callback in callbacks:
+            if callable(getattr(callback, "set_report", None)):
+                callback.set_report(report)
+        telemetry = _Telemetry(report, epochs, progress, score_sets)
         try:
-            _train(model, lines, epochs, [telemetry, *callbacks])
+            _train(model, lines, epochs, [report, telemetry, *callbacks])
         finally:
             telemetry.close()
     model.phrases = phraser
-    model.token_counts = {"read": corpus.tokens_read, "trained": int(model.corpus_total_words)}
     return model
 
 
@@ -195,23 +197,26 @@ def _train(model, path: Path, epochs: int, callbacks: list) -> None:
     alpha, min_alpha = model.alpha, model.min_alpha
     hooks = _EpochHooks(callbacks)
     model.stop_training = False
-    hooks.run("on_train_begin", model)
-    for epoch in range(epochs):
-        # Set on the model, not passed as start_alpha/end_alpha, which train() ignores when 0.
-        model.alpha = _learning_rate(alpha, min_alpha, epoch / epochs)
-        model.min_alpha = _learning_rate(alpha, min_alpha, (epoch + 1) / epochs)
-        model.train(
-            corpus_file=str(path),
-            total_words=model.corpus_total_words,
-            epochs=1,
-            compute_loss=True,
-            callbacks=[hooks],
-        )
-        if model.stop_training:
-            break
-    # train() keeps the last call's rates and epoch count; the model reports the run's.
-    model.alpha, model.min_alpha, model.epochs = alpha, min_alpha, epochs
-    hooks.run("on_train_end", model)
+    try:
+        hooks.run("on_train_begin", model)
+        for epoch in range(epochs):
+            # Set on the model, not passed as start_alpha/end_alpha, which train() ignores when 0.
+            model.alpha = _learning_rate(alpha, min_alpha, epoch / epochs)
+            model.min_alpha = _learning_rate(alpha, min_alpha, (epoch + 1) / epochs)
+            model.train(
+                corpus_file=str(path),
+                total_words=model.corpus_total_words,
+                epochs=1,
+                compute_loss=True,
+                callbacks=[hooks],
+            )
+            if model.stop_training:
+                break
+        # train() keeps the last call's rates and epoch count; the model reports the run's.
+        model.alpha, model.min_alpha, model.epochs = alpha, min_alpha, epochs
+        hooks.run("on_train_end", model)
+    finally:
+        del model.stop_training  # the callbacks' signal, not part of the model that is returned and saved
 
 
 class _EpochHooks:
@@ -246,6 +251,15 @@ def _require_hooks(callbacks) -> None:
                 f"`callbacks` holds {callback!r}, which has none of the hooks {', '.join(HOOKS)}; give gensim "
                 "CallbackAny2Vec objects or kerazoo callbacks such as EarlyStopping."
             )
+
+
+def _split_report(callbacks: list) -> tuple[TrainingReport, list]:
+    """The caller's `TrainingReport` (or a new one) and the other callbacks."""
+    reports = [callback for callback in callbacks if isinstance(callback, TrainingReport)]
+    if len(reports) > 1:
+        raise ValueError(f"`callbacks` holds {len(reports)} TrainingReport objects; one run fills one report.")
+    others = [callback for callback in callbacks if not isinstance(callback, TrainingReport)]
+    return (reports[0] if reports else TrainingReport()), others
 
 
 def _score_sets(evaluate_every_epoch, callbacks) -> dict:
@@ -286,23 +300,28 @@ def _learn_phrases(corpus: Corpus, options):
 
 
 class _Scan(NamedTuple):
-    tokens: int
+    tokens_read: int
+    tokens_written: int
     texts: int
     counts: Counter
 
 
-def _spill(texts, path: Path, *, max_vocab_size: int | None = None, trim_rule=None) -> _Scan:
-    """Writes one text a line, tokens separated by spaces (gensim's LineSentence format), counting words.
+def _spill(corpus: Corpus, path: Path, *, phraser=None, max_vocab_size: int | None = None, trim_rule=None) -> _Scan:
+    """Writes one text a line, tokens separated by spaces (gensim's LineSentence format), counting words:
+    those read from the corpus, and those written once `phraser` has joined its phrases.
 
     With `max_vocab_size` the counts are pruned as gensim's own scan prunes them, so memory stays bounded.
     """
     from gensim.utils import prune_vocab
 
     counts: Counter = Counter()
-    tokens_written = texts_written = 0
+    tokens_read = tokens_written = texts_written = 0
     min_reduce = 1
     with open(path, "w", encoding="utf8") as out:
-        for tokens in texts:
+        for tokens in corpus:
+            tokens_read += len(tokens)
+            if phraser is not None:
+                tokens = phraser[tokens]
             out.write(" ".join(tokens))
             out.write("\n")
             counts.update(tokens)
@@ -311,7 +330,7 @@ def _spill(texts, path: Path, *, max_vocab_size: int | None = None, trim_rule=No
             if max_vocab_size and len(counts) > max_vocab_size:
                 prune_vocab(counts, min_reduce, trim_rule=trim_rule)
                 min_reduce += 1
-    return _Scan(tokens_written, texts_written, counts)
+    return _Scan(tokens_read, tokens_written, texts_written, counts)
 
 
 def _require_vocabulary(model, min_count: int, counts: Counter) -> None:
@@ -324,19 +343,19 @@ def _require_vocabulary(model, min_count: int, counts: Counter) -> None:
 
 
 class _Telemetry:
-    """Per-epoch loss, speed, learning rate and scores in `model.training_history`, and the progress bar.
+    """Per-epoch loss, speed, learning rate and scores in the report's `training_history`, and the progress bar.
 
     gensim's `get_latest_training_loss()` is a float32 tally over the whole `train()` call (gensim#2735);
     resetting it when each epoch begins makes each reading that epoch's loss alone.
     """
 
-    def __init__(self, epochs: int, progress: bool, score_sets: dict):
-        self.epochs, self.progress, self.score_sets = epochs, progress, score_sets
+    def __init__(self, report: TrainingReport, epochs: int, progress: bool, score_sets: dict):
+        self.report, self.epochs, self.progress, self.score_sets = report, epochs, progress, score_sets
         self.bar = None
 
     def on_train_begin(self, model):
         if self.progress:
-            self.bar = _ProgressBar(model, self.epochs)
+            self.bar = _ProgressBar(model, self.epochs, self.report)
 
     def on_epoch_begin(self, model):
         model.running_training_loss = 0.0
@@ -344,7 +363,7 @@ class _Telemetry:
 
     def on_epoch_end(self, model):
         seconds = time.perf_counter() - self.started
-        epoch = len(model.training_history) + 1
+        epoch = len(self.report.training_history) + 1
         record = {
             "epoch": epoch,
             "loss": float(model.get_latest_training_loss()),
@@ -354,7 +373,7 @@ class _Telemetry:
         }
         if self.score_sets:
             record.update(headline_scores(model.wv, self.score_sets))
-        model.training_history.append(record)
+        self.report.training_history.append(record)
         if self.bar is not None:
             self.bar.end_epoch(record)
 
@@ -380,11 +399,11 @@ class _ProgressBar(logging.Handler):
     them from its logger, and keeps them off the console unless the user had asked to see them.
     """
 
-    def __init__(self, model, epochs: int):
+    def __init__(self, model, epochs: int, report: TrainingReport):
         from tqdm.auto import tqdm
 
         super().__init__(logging.INFO)
-        self.model, self.words = model, model.corpus_total_words
+        self.model, self.report, self.words = model, report, model.corpus_total_words
         self.tqdm = tqdm(total=epochs * self.words, unit="word", unit_scale=True, desc="word2vec", smoothing=0.1)
         self.logger = logging.getLogger("gensim.models.word2vec")
         self.saved = self.logger.level, self.logger.propagate
@@ -398,7 +417,7 @@ class _ProgressBar(logging.Handler):
             return
         # gensim trains one epoch per call here, so the epoch it reports is always 0; count them ourselves.
         progress = record.args[1] / 100.0
-        self._advance_to((len(self.model.training_history) + progress) * self.words)
+        self._advance_to((len(self.report.training_history) + progress) * self.words)
         rate = _learning_rate(self.model.alpha, self.model.min_alpha, progress)
         self.tqdm.set_postfix(loss=f"{self.model.running_training_loss:.4g}", lr=f"{rate:.3g}")
 

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -91,9 +94,6 @@ def test_the_one_call_vectorizer_splits_text_into_the_words_of_the_corpus(wv):
 
 
 def test_a_model_built_by_the_one_call_loads_in_a_fresh_process_after_import_kerazoo(tmp_path, wv):
-    import subprocess
-    import sys
-
     vectorize, embed = text_vectorization_and_embedding(wv, output_sequence_length=4)
     text = keras.Input((1,), dtype="string")
     keras.Model(text, embed(vectorize(text))).save(tmp_path / "words.keras")

@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -6,6 +8,7 @@ from gensim.models import KeyedVectors, Word2Vec
 from gensim.test.utils import datapath
 
 from kerazoo.embeddings import export, load, plot_words, save, train_word2vec
+from kerazoo.embeddings.persistence import _words_figure
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +21,11 @@ def test_save_then_load_gives_the_same_model(tmp_path, model):
     reloaded = load(tmp_path / "lee.model")
     assert isinstance(reloaded, Word2Vec)
     np.testing.assert_array_equal(reloaded.wv["government"], model.wv["government"])
-    assert reloaded.training_history == model.training_history
+    assert (reloaded.wv.index_to_key, reloaded.corpus_total_words, reloaded.phrases) == (
+        model.wv.index_to_key,
+        model.corpus_total_words,
+        model.phrases,
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lee.model"]
 
 
@@ -84,8 +91,6 @@ def _crowded_vectors(close: int = 8, apart: int = 6):
 def test_plot_words_labels_do_not_overlap_even_for_words_at_one_point():
     from matplotlib.text import Text
 
-    from kerazoo.embeddings.persistence import _words_figure
-
     wv = _crowded_vectors()
     figure = _words_figure(wv, wv.index_to_key, title=None)
     figure.draw_without_rendering()
@@ -98,8 +103,6 @@ def test_plot_words_labels_do_not_overlap_even_for_words_at_one_point():
 
 def test_plot_words_labels_stay_inside_the_plot():
     from matplotlib.text import Text
-
-    from kerazoo.embeddings.persistence import _words_figure
 
     wv = _crowded_vectors()
     figure = _words_figure(wv, wv.index_to_key, title=None)
@@ -185,9 +188,6 @@ KILL_POINTS = [("while pickling", 0), ("before the rename", 0), ("after the rena
 
 @pytest.mark.parametrize(("point", "delay"), KILL_POINTS)
 def test_a_save_killed_at_any_point_leaves_the_old_or_the_new_model_whole(point, delay, tmp_path):
-    import subprocess
-    import sys
-
     path = tmp_path / "vectors.kv"
     save(vectors(BIG, 64, value=1.0), path)
     killed = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(path), point, str(delay)], capture_output=True)

@@ -1,4 +1,6 @@
 import json
+import logging
+import math
 import os
 import subprocess
 import sys
@@ -9,15 +11,31 @@ from gensim.models import Word2Vec
 from gensim.models.callbacks import CallbackAny2Vec
 from gensim.test.utils import datapath
 
-from kerazoo.embeddings import Corpus, EarlyStopping, evaluate, stable_hash, train_word2vec
+from kerazoo.embeddings import Corpus, EarlyStopping, TrainingReport, evaluate, stable_hash, train_word2vec
 
 LEE = datapath("lee_background.cor")
 SMALL = {"vector_size": 20, "epochs": 3, "workers": 1, "progress": False}
 
 
+def _train(corpus, *, callbacks=(), **options):
+    """The model `train_word2vec` returns, and the report it filled."""
+    report = TrainingReport()
+    return train_word2vec(corpus, callbacks=[*callbacks, report], **options), report
+
+
 @pytest.fixture(scope="module")
-def model():
-    return train_word2vec(LEE, **SMALL)
+def trained():
+    return _train(LEE, **SMALL)
+
+
+@pytest.fixture(scope="module")
+def model(trained):
+    return trained[0]
+
+
+@pytest.fixture(scope="module")
+def report(trained):
+    return trained[1]
 
 
 def test_training_returns_a_real_gensim_word2vec(model):
@@ -26,12 +44,18 @@ def test_training_returns_a_real_gensim_word2vec(model):
     assert "government" in model.wv
 
 
-def test_every_token_read_is_trained(model):
-    assert model.token_counts["read"] == model.token_counts["trained"] > 50_000
+def test_every_token_read_is_trained(model, report):
+    assert report.token_counts["read"] == report.token_counts["trained"] == model.corpus_total_words > 50_000
 
 
-def test_per_epoch_losses_are_positive_and_reset_each_epoch(model):
-    losses = [epoch["loss"] for epoch in model.training_history]
+def test_the_report_stays_off_gensims_model(model, report):
+    bolted = ("training_history", "token_counts", "early_stopping", "stop_training")
+    assert [name for name in bolted if hasattr(model, name)] == []
+    assert report.model is model and len(report.training_history) == model.epochs == 3
+
+
+def test_per_epoch_losses_are_positive_and_reset_each_epoch(report):
+    losses = [epoch["loss"] for epoch in report.training_history]
     assert len(losses) == 3 and all(loss > 0 for loss in losses)
     # A running tally would grow by a whole epoch each time; per-epoch losses stay within a factor of 2.
     assert max(losses) < 2 * min(losses)
@@ -58,12 +82,12 @@ def test_per_epoch_losses_add_up_to_gensims_own_tally_while_it_is_exact(tmp_path
     texts = list(Corpus(LEE))[:60]
     path = tmp_path / "slice.txt"
     path.write_text("\n".join(" ".join(t) for t in texts) + "\n", encoding="utf8")
-    ours = train_word2vec(texts, vector_size=20, epochs=3, workers=1, min_count=2, progress=False).training_history
+    ours = _train(texts, vector_size=20, epochs=3, workers=1, min_count=2, progress=False)[1].training_history
     assert sum(epoch["loss"] for epoch in ours) == pytest.approx(_raw_gensim_tally(path), rel=1e-3)
 
 
-def test_history_reports_speed_and_a_decaying_learning_rate(model):
-    history = model.training_history
+def test_history_reports_speed_and_a_decaying_learning_rate(model, report):
+    history = report.training_history
     assert all(epoch["words_per_second"] > 0 for epoch in history)
     rates = [epoch["learning_rate"] for epoch in history]
     assert rates == sorted(rates, reverse=True) and rates[-1] == pytest.approx(model.min_alpha)
@@ -72,7 +96,7 @@ def test_history_reports_speed_and_a_decaying_learning_rate(model):
 def test_a_text_longer_than_gensims_limit_is_trained_whole(tmp_path):
     path = tmp_path / "long.txt"
     path.write_text(" ".join(f"w{i % 50}" for i in range(25_000)) + "\n", encoding="utf8")
-    long = train_word2vec(path, vector_size=8, epochs=1, workers=1, progress=False)
+    _, long = _train(path, vector_size=8, epochs=1, workers=1, progress=False)
     assert long.token_counts == {"read": 25_000, "trained": 25_000}
 
 
@@ -147,12 +171,16 @@ def test_wrong_types_are_refused_not_reinterpreted(arguments, message):
 
 
 def test_phrases_join_collocations_once_and_travel_with_the_model():
-    phrased = train_word2vec(LEE, phrases={"min_count": 3, "threshold": 5.0}, **{**SMALL, "epochs": 1})
+    phrased, report = _train(LEE, phrases={"min_count": 3, "threshold": 5.0}, **{**SMALL, "epochs": 1})
     joined = [word for word in phrased.wv.index_to_key if "_" in word]
     assert joined, "no collocation was joined"
-    assert phrased.token_counts["trained"] < phrased.token_counts["read"]
+    assert report.token_counts["trained"] < report.token_counts["read"] == _count_tokens(Corpus(LEE))
     first, second = joined[0].split("_", 1)
     assert phrased.phrases[[first, second]] == [joined[0]]
+
+
+def _count_tokens(corpus):
+    return sum(len(tokens) for tokens in corpus)
 
 
 def test_without_phrases_no_phrase_model_is_kept(model):
@@ -183,12 +211,15 @@ def test_a_trim_rule_shapes_the_vocabulary():
 
 
 def test_epoch_records_carry_the_scores_asked_for():
-    scored = train_word2vec(LEE, evaluate_every_epoch=["analogy", "wordsim353"], **SMALL)
-    assert all({"analogy", "wordsim353"} <= record.keys() for record in scored.training_history)
+    scored, report = _train(LEE, evaluate_every_epoch=["analogy", "wordsim353"], **SMALL)
+    assert [sorted(record) for record in report.training_history] == 3 * [
+        ["analogy", "epoch", "learning_rate", "loss", "seconds", "words_per_second", "wordsim353"]
+    ]
+    assert all(math.isfinite(record[name]) for record in report.training_history for name in ("analogy", "wordsim353"))
     # The last epoch's scores are the trained model's: gensim's cached norms were refreshed each epoch.
     final = evaluate(scored.wv)
-    assert scored.training_history[-1]["wordsim353"] == pytest.approx(final["wordsim353"]["spearman"])
-    assert scored.training_history[-1]["analogy"] == pytest.approx(final["analogy"]["accuracy"])
+    assert report.training_history[-1]["wordsim353"] == pytest.approx(final["wordsim353"]["spearman"])
+    assert report.training_history[-1]["analogy"] == pytest.approx(final["analogy"]["accuracy"])
     assert final["analogy"]["oov_ratio"] < 1.0
 
 
@@ -200,15 +231,15 @@ def test_an_unknown_epoch_score_names_the_argument_and_the_choices():
 def test_early_stopping_ends_training_after_patience_epochs_without_improvement():
     # The loss falls every epoch, so watching for it to rise stops training after the first epoch + patience.
     stop = EarlyStopping("loss", mode="max", patience=1)
-    stopped = train_word2vec(LEE, callbacks=[stop], **{**SMALL, "epochs": 5})
-    assert len(stopped.training_history) == 3 and stop.stopped_epoch == 3 and stop.best_epoch == 1
+    stopped, report = _train(LEE, callbacks=[stop], **{**SMALL, "epochs": 5})
+    assert len(report.training_history) == 3 and stop.stopped_epoch == 3 and stop.best_epoch == 1
     assert stopped.wv.most_similar("government", topn=1)  # a usable model, norms rebuilt
 
 
 def test_early_stopping_on_a_standard_set_scores_it_each_epoch():
     stop = EarlyStopping("simlex999", patience=5)
-    scored = train_word2vec(LEE, callbacks=[stop], **SMALL)
-    scores = [record["simlex999"] for record in scored.training_history]
+    _, report = _train(LEE, callbacks=[stop], **SMALL)
+    scores = [record["simlex999"] for record in report.training_history]
     assert len(scores) == 3 and stop.best == max(scores) and stop.stopped_epoch == 0
 
 
@@ -239,24 +270,29 @@ class _StopAfterFirstEpoch(CallbackAny2Vec):
 
 def test_any_callback_stops_training_by_setting_stop_training_and_still_sees_the_end():
     callback = _StopAfterFirstEpoch()
-    stopped = train_word2vec(LEE, callbacks=[callback], **SMALL)
-    assert len(stopped.training_history) == 1 and callback.ended
+    _, report = _train(LEE, callbacks=[callback], **SMALL)
+    assert len(report.training_history) == 1 and callback.ended
 
 
 class _StopAfter(CallbackAny2Vec):
+    """Reads the epoch records as kerazoo's own callbacks do: through the report handed to `set_report`."""
+
     def __init__(self, epochs: int):
         self.epochs = epochs
 
+    def set_report(self, report):
+        self.report = report
+
     def on_epoch_end(self, model):
-        model.stop_training = len(model.training_history) >= self.epochs
+        model.stop_training = len(self.report.training_history) >= self.epochs
 
 
 def test_a_model_stopped_after_k_epochs_is_the_uninterrupted_run_after_k_epochs():
     recorder = _VectorsEachEpoch()
     train_word2vec(LEE, callbacks=[recorder], **{**SMALL, "epochs": 4})
-    stopped = train_word2vec(LEE, callbacks=[_StopAfter(2)], **{**SMALL, "epochs": 4})
+    stopped, report = _train(LEE, callbacks=[_StopAfter(2)], **{**SMALL, "epochs": 4})
     np.testing.assert_array_equal(stopped.wv.vectors, recorder.vectors[1])
-    assert [r["epoch"] for r in stopped.training_history] == [1, 2]
+    assert [r["epoch"] for r in report.training_history] == [1, 2]
     # gensim ended its own training (one public train() call per epoch): the norms are fresh.
     np.testing.assert_allclose(
         stopped.wv.get_vector("government", norm=True),
@@ -266,9 +302,9 @@ def test_a_model_stopped_after_k_epochs_is_the_uninterrupted_run_after_k_epochs(
 
 
 def test_the_model_keeps_the_rates_and_epochs_it_was_asked_for_after_epoch_by_epoch_training():
-    model = train_word2vec(LEE, alpha=0.03, min_alpha=0.0, **{**SMALL, "epochs": 2})
+    model, report = _train(LEE, alpha=0.03, min_alpha=0.0, **{**SMALL, "epochs": 2})
     assert (model.alpha, model.min_alpha, model.epochs) == (0.03, 0.0, 2)
-    assert [record["learning_rate"] for record in model.training_history] == pytest.approx([0.015, 0.0])
+    assert [record["learning_rate"] for record in report.training_history] == pytest.approx([0.015, 0.0])
 
 
 def test_a_monitor_that_is_not_in_the_history_is_named():
@@ -282,8 +318,6 @@ def test_an_object_without_callback_hooks_is_refused():
 
 
 def test_the_progress_bar_counts_words_and_leaves_gensims_logging_as_it_was(capsys):
-    import logging
-
     logger = logging.getLogger("gensim.models.word2vec")
     before = (logger.level, logger.propagate, list(logger.handlers))
     trained = train_word2vec(LEE, **{**SMALL, "progress": True, "epochs": 2})
@@ -297,13 +331,13 @@ def test_a_phrase_delimiter_with_whitespace_is_refused():
         train_word2vec(LEE, phrases={"delimiter": " "}, **SMALL)
 
 
-def test_a_model_trained_without_early_stopping_has_no_early_stopping_record(model):
-    assert model.early_stopping is None
+def test_a_model_trained_without_early_stopping_has_no_early_stopping_record(report):
+    assert report.early_stopping is None
 
 
 def test_early_stopping_records_where_it_stopped_and_which_epoch_it_restored():
     stop = EarlyStopping("loss", mode="max", patience=1, restore_best_weights=True)
-    stopped = train_word2vec(LEE, callbacks=[stop], **{**SMALL, "epochs": 5})
+    _, stopped = _train(LEE, callbacks=[stop], **{**SMALL, "epochs": 5})
     assert stopped.early_stopping == {
         "monitor": "loss",
         "mode": "max",
@@ -312,7 +346,7 @@ def test_early_stopping_records_where_it_stopped_and_which_epoch_it_restored():
         "stopped_epoch": 3,
         "restored_epoch": 1,
     }
-    json.dumps(stopped.early_stopping)  # ready for a run's history.json
+    assert json.loads(json.dumps(stopped.early_stopping)) == stopped.early_stopping  # ready for history.json
 
 
 def test_early_stopping_says_when_it_stopped_and_which_epoch_it_restored(caplog):
@@ -327,7 +361,7 @@ def test_early_stopping_says_when_it_stopped_and_which_epoch_it_restored(caplog)
 def test_early_stopping_without_restoring_says_it_kept_the_last_epoch(caplog):
     stop = EarlyStopping("loss", mode="max", patience=0)
     with caplog.at_level("WARNING", logger="kerazoo.embeddings.callbacks"):
-        stopped = train_word2vec(LEE, callbacks=[stop], **SMALL)
+        _, stopped = _train(LEE, callbacks=[stop], **SMALL)
     assert stopped.early_stopping["stopped_epoch"] == 2 and stopped.early_stopping["restored_epoch"] is None
     assert caplog.records[-1].getMessage().endswith("kept the last epoch's vectors (restore_best_weights=False).")
 
@@ -335,6 +369,27 @@ def test_early_stopping_without_restoring_says_it_kept_the_last_epoch(caplog):
 def test_early_stopping_that_ran_its_course_records_no_stop_and_says_nothing(caplog):
     stop = EarlyStopping("loss", patience=0, restore_best_weights=True)  # the loss falls every epoch
     with caplog.at_level("WARNING", logger="kerazoo.embeddings.callbacks"):
-        trained = train_word2vec(LEE, callbacks=[stop], **SMALL)
+        _, trained = _train(LEE, callbacks=[stop], **SMALL)
     assert trained.early_stopping["stopped_epoch"] is None and trained.early_stopping["restored_epoch"] is None
     assert trained.early_stopping["best_epoch"] == 3 and not caplog.records
+
+
+def test_one_report_follows_each_run_it_is_passed_to():
+    report = TrainingReport()
+    train_word2vec(LEE, callbacks=[EarlyStopping("loss", mode="max", patience=0), report], **SMALL)
+    assert len(report.training_history) == 2 and report.early_stopping["stopped_epoch"] == 2
+    second = train_word2vec(LEE, callbacks=[report], **{**SMALL, "epochs": 1})
+    assert report.model is second and [r["epoch"] for r in report.training_history] == [1]
+    assert report.early_stopping is None
+
+
+def test_two_reports_for_one_run_are_refused():
+    with pytest.raises(ValueError, match="`callbacks` holds 2 TrainingReport objects"):
+        train_word2vec(LEE, callbacks=[TrainingReport(), TrainingReport()], **SMALL)
+
+
+def test_early_stopping_outside_train_word2vec_says_where_it_belongs(tmp_path):
+    path = tmp_path / "lee.txt"
+    path.write_text("\n".join(" ".join(text) for text in Corpus(LEE)) + "\n", encoding="utf8")
+    with pytest.raises(RuntimeError, match="pass it in the `callbacks` of `kerazoo.embeddings.train_word2vec`"):
+        Word2Vec(corpus_file=str(path), vector_size=8, epochs=1, workers=1, callbacks=[EarlyStopping("loss")])
