@@ -12,18 +12,16 @@ from pathlib import Path
 
 from kerazoo import embeddings
 from kerazoo.cli._common import UsageError
-from kerazoo.embeddings.evaluation import STANDARD_SETS
-from kerazoo.embeddings.job import run_word2vec
-from kerazoo.embeddings.persistence import MODEL_FILE, VECTOR_FORMATS
-from kerazoo.embeddings.word2vec import train_word2vec
+from kerazoo.embeddings.persistence import MODEL_FILE
 
 # Options of `word2vec train` that go to `train_word2vec` under their own names.
 TRAINING_OPTIONS = ("vector_size", "window", "min_count", "sg", "epochs", "workers", "seed", "phrases")
 # The library's defaults, for the options the command line does not state.
 DEFAULTS = {
     name: parameter.default
-    for function in (train_word2vec, run_word2vec)
+    for function in (embeddings.train_word2vec, embeddings.run_word2vec)
     for name, parameter in inspect.signature(function).parameters.items()
+    if parameter.default is not parameter.empty
 }
 
 
@@ -31,7 +29,7 @@ def _word2vec_train(args) -> int:
     corpus = embeddings.Corpus(
         args.corpus or [_lee_corpus()], lowercase=args.lowercase, strip_punctuation=args.strip_punctuation
     )
-    report = run_word2vec(
+    report = embeddings.run_word2vec(
         corpus,
         output=args.output,
         early_stopping=args.early_stopping,
@@ -102,13 +100,13 @@ def add_commands(commands) -> None:
         "--score",
         dest="evaluate_every_epoch",
         action="append",
-        choices=STANDARD_SETS,
+        choices=embeddings.STANDARD_SETS,
         default=DEFAULTS["evaluate_every_epoch"],
         help="score this set after every epoch (repeatable)",
     )
     train.add_argument(
         "--early-stopping",
-        choices=("loss", *STANDARD_SETS),
+        choices=("loss", *embeddings.STANDARD_SETS),
         default=DEFAULTS["early_stopping"],
         help="stop when this stops improving, keeping the best epoch's vectors",
     )
@@ -129,6 +127,6 @@ def add_commands(commands) -> None:
     similar.set_defaults(run=_word2vec_similar)
     export = actions.add_parser("export", help="word2vec text/binary or TensorBoard projector files")
     export.add_argument("folder")
-    export.add_argument("--format", required=True, choices=VECTOR_FORMATS)
+    export.add_argument("--format", required=True, choices=embeddings.VECTOR_FORMATS)
     export.add_argument("--path", help="where to write (default: inside the model folder)")
     export.set_defaults(run=_word2vec_export)
