@@ -132,3 +132,28 @@ def test_convert_mistakes_are_one_line_with_status_2(arguments, message, tmp_pat
     assert cli.main(["convert", source, *output, *arguments]) == 2
     error = capsys.readouterr().err
     assert message in error and len(error.splitlines()) == 1
+
+
+def test_train_looks_the_model_name_up_once_on_its_way_to_the_builder(tmp_path, monkeypatch):
+    import keras
+
+    from kerazoo import models
+    from kerazoo.models import registry
+    from kerazoo.training import fitting
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.data pipelines")
+    looked_up, look_up = [], registry.info
+
+    def counted(name):
+        looked_up.append(name)
+        return look_up(name)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    for module in (models, registry):
+        monkeypatch.setattr(module, "info", counted)
+    monkeypatch.setattr(fitting, "fit", interrupted)  # the model is built by then
+    assert cli.main(["train", "lenet5", "--epochs", "1", "--output", str(tmp_path)]) == 130
+    assert looked_up == ["lenet5"]

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from kerazoo.cli._common import Interrupted, UsageError, parse_settings
+from kerazoo.data import default_dataset
 from kerazoo.distribute.scope import KINDS, PRECISIONS
 from kerazoo.training.job import train as train_job
 
@@ -43,17 +44,19 @@ def _resolve(args) -> dict:
     if not name:
         raise UsageError("name a model (kerazoo models lists them), or give --config from an earlier run")
     output = args.output or f"runs/{name}"
-    return {"name": name, "output": output, **resolved}
+    return {"model": name, "output": output, **resolved}
 
 
 def _train(args) -> int:
-    from kerazoo import data, models
+    from kerazoo import models  # imports Keras
 
     config = _resolve(args)
-    dataset = config["data"] or data.default_dataset(models.info(config["name"]).task)
-    print(f"kerazoo train: {config['name']} on {dataset}, writing to {config['output']}", flush=True)
+    # The one look-up of the name (an unknown one gets the closest registered names); the job takes the info.
+    info = models.info(config.pop("model"))
+    dataset = config["data"] or default_dataset(info.task)
+    print(f"kerazoo train: {info.name} on {dataset}, writing to {config['output']}", flush=True)
     try:
-        test = train_job(**config)
+        test = train_job(info, **config)
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted; the same command resumes {config['output']} from its last finished epoch"

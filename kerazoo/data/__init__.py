@@ -1,6 +1,8 @@
-"""Datasets: `load` gives batched tf.data pipelines by name (offline, tensorflow-datasets, folders) for the
-training job; the NumPy loaders and synthetic tasks underneath are there for quick experiments and tests."""
+"""Datasets: `load` gives batched tf.data pipelines by name (offline, tensorflow-datasets, folders) and
+`load_for_model` the same in a registered model's terms, for the training job; the NumPy loaders and
+synthetic tasks underneath are there for quick experiments and tests."""
 
+from kerazoo.data.loading import TaskData, check_data_for_model, load, load_for_model
 from kerazoo.data.offline import (
     CORPORA,
     corpus_words,
@@ -10,7 +12,7 @@ from kerazoo.data.offline import (
     next_word_windows,
     word_vocabulary,
 )
-from kerazoo.data.pipelines import OFFLINE, TASKS, TaskData, default_dataset, load
+from kerazoo.data.sources import OFFLINE, TASKS, default_dataset
 from kerazoo.data.synthetic import copy_task, word_order_task
 
 __all__ = [
@@ -18,11 +20,13 @@ __all__ = [
     "OFFLINE",
     "TASKS",
     "TaskData",
+    "check_data_for_model",
     "copy_task",
     "corpus_words",
     "default_dataset",
     "load",
     "load_digits",
+    "load_for_model",
     "load_language_modeling",
     "load_polarity",
     "next_word_windows",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from kerazoo._validation import require_fraction
+from kerazoo.embeddings.corpus import Corpus
+from kerazoo.embeddings.keras_layers import OOV, PADDING
 
 
 def load_digits(*, image_size: tuple[int, int] = (8, 8), test_fraction: float = 0.2, seed: int = 0):
@@ -72,8 +76,6 @@ def corpus_words(corpus: str) -> list[str]:
     Words are split as the Word2Vec pipeline splits them (`kerazoo.text.words`, lowercased), so a language
     model and word vectors trained on the same text share one vocabulary.
     """
-    from kerazoo.embeddings.corpus import Corpus
-
     if corpus in CORPORA:
         from gensim.test.utils import datapath
 
@@ -84,10 +86,6 @@ def corpus_words(corpus: str) -> list[str]:
 def word_vocabulary(words, max_vocab: int) -> list[str]:
     """ "" (padding, id 0), "[UNK]" (id 1) and the `max_vocab` most frequent `words`: the layout of a Keras
     `TextVectorization` vocabulary, so `embeddings.embedding_matrix` lines vectors up with it."""
-    from collections import Counter
-
-    from kerazoo.embeddings.keras_layers import OOV, PADDING
-
     return [PADDING, OOV] + [word for word, _ in Counter(words).most_common(max_vocab)]
 
 

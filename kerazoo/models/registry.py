@@ -1,4 +1,8 @@
-"""The model registry: a decorator registers a builder, `build(name, **kwargs)` is the one door."""
+"""The model registry: a decorator registers a builder, `build(name, **kwargs)` is the one door.
+
+A name is looked up once, by `info` (which refuses an unknown one with the closest registered names); the
+`ModelInfo` it returns checks arguments and builds without looking the name up again.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ import functools
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
 from kerazoo._validation import boolean_flags, require_choice
+from kerazoo.data import TASKS
 
 PARAMETERS_FILE = "parameters.json"
 # What an input carries, so callers (`kerazoo train`, the tests) feed it without guessing from names.
@@ -61,12 +66,14 @@ class ModelInfo:
     Attributes:
         name: the registered name.
         family: e.g. "resnet", "lstm", "transformer".
-        task: e.g. "image-classification", "text-classification", "seq2seq", "language-modeling".
+        task: one of `kerazoo.data.TASKS`: "image-classification", "text-classification", "language-modeling"
+            or "seq2seq".
         inputs: an `InputSpec` per input the model takes, in order.
         outputs: "probabilities" or "logits".
         paper: the reference the architecture follows.
         defaults: every keyword argument of the builder with its default value.
         small_config: keyword arguments of a tiny variant (used by the tests, handy for a quick try).
+        builder: the registered function (what `build` calls, and `kerazoo.models.<name>` is).
         layout_map: for model parallelism on JAX, a function of a `keras.distribution.DeviceMesh` that
             returns the family's `LayoutMap` (which weights to shard over the mesh's "model" axis); None
             when the family has none.
@@ -80,6 +87,7 @@ class ModelInfo:
     paper: str
     defaults: Mapping
     small_config: Mapping
+    builder: Callable = field(repr=False, compare=False)
     layout_map: Callable | None = None
 
     @functools.cached_property
@@ -87,7 +95,29 @@ class ModelInfo:
         """Parameter count of the model built with its defaults: the zoo's are recorded (building all of
         them takes seconds and gigabytes; a test keeps the record true); others are built once to count."""
         recorded = _recorded_parameters().get(self.name)
-        return recorded if recorded is not None else build(self.name).count_params()
+        return recorded if recorded is not None else self.build().count_params()
+
+    def check_arguments(self, kwargs: Mapping) -> None:
+        """Refuses keyword arguments that the builder does not take, before anything is built.
+
+        Raises:
+            TypeError: for unknown keyword arguments (with the closest accepted ones).
+        """
+        unknown = [key for key in kwargs if key not in self.defaults]
+        if unknown:
+            hints = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, list(self.defaults), n=1)
+                hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise TypeError(
+                f"{self.name}() got unknown keyword argument(s): {', '.join(hints)}. "
+                f"Accepted: {', '.join(self.defaults)}"
+            )
+
+    def build(self, **kwargs):
+        """Builds the model; `kwargs` override its defaults (checked as `check_arguments` checks them)."""
+        self.check_arguments(kwargs)
+        return self.builder(**kwargs)
 
 
 @functools.cache
@@ -95,8 +125,7 @@ def _recorded_parameters() -> dict[str, int]:
     return json.loads((Path(__file__).parent / PARAMETERS_FILE).read_text(encoding="utf8"))
 
 
-_BUILDERS: dict[str, Callable] = {}
-_INFO: dict[str, ModelInfo] = {}
+_REGISTERED: dict[str, ModelInfo] = {}
 
 
 def register(
@@ -116,6 +145,7 @@ def register(
     generic builder in `arguments_of`; its keyword arguments are then the variant's, with `name`
     defaulting to the variant's name.
     """
+    require_choice("task", task, TASKS)  # the tasks the data layer prepares data for
     if outputs not in ("probabilities", "logits"):
         raise ValueError(f"`outputs` must be 'probabilities' or 'logits'. Received: outputs={outputs!r}")
     if not inputs or not all(isinstance(spec, InputSpec) for spec in inputs):
@@ -123,8 +153,10 @@ def register(
 
     def decorate(builder: Callable) -> Callable:
         name = builder.__name__
-        if name in _BUILDERS:
-            raise ValueError(f"A model named {name!r} is already registered (by {_BUILDERS[name].__module__}).")
+        if name in _REGISTERED:
+            raise ValueError(
+                f"A model named {name!r} is already registered (by {_REGISTERED[name].builder.__module__})."
+            )
         defaults = {
             p.name: p.default
             for p in inspect.signature(arguments_of or builder).parameters.values()
@@ -134,8 +166,7 @@ def register(
             defaults["name"] = name
         # Flags (arguments whose default is True or False) must be bools, however the builder is called.
         builder = boolean_flags(builder, signature_of=arguments_of)
-        _BUILDERS[name] = builder
-        _INFO[name] = ModelInfo(
+        _REGISTERED[name] = ModelInfo(
             name=name,
             family=family,
             task=task,
@@ -144,6 +175,7 @@ def register(
             paper=paper,
             defaults=MappingProxyType(defaults),
             small_config=MappingProxyType(dict(small_config or {})),
+            builder=builder,
             layout_map=layout_map,
         )
         return builder
@@ -153,24 +185,24 @@ def register(
 
 def list_models(pattern: str | None = None) -> list[str]:
     """Registered names, sorted; `pattern` is an fnmatch pattern such as "resnet*"."""
-    names = sorted(_BUILDERS)
+    names = sorted(_REGISTERED)
     return names if pattern is None else fnmatch.filter(names, pattern)
 
 
-def _require_registered(name: str) -> None:
-    if name not in _BUILDERS:
-        close = difflib.get_close_matches(str(name), list(_BUILDERS), n=3, cutoff=0.5)
+def info(name: str) -> ModelInfo:
+    """The `ModelInfo` of a registered model.
+
+    Raises:
+        ValueError: for an unknown name (with the closest registered names).
+    """
+    if name not in _REGISTERED:
+        close = difflib.get_close_matches(str(name), list(_REGISTERED), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(
             f"Unknown model name {name!r}.{hint} Registered models: {', '.join(list_models())}. "
             "See kerazoo.models.list_models()."
         )
-
-
-def info(name: str) -> ModelInfo:
-    """The `ModelInfo` of a registered model."""
-    _require_registered(name)
-    return _INFO[name]
+    return _REGISTERED[name]
 
 
 def layout_map(name: str, device_mesh):
@@ -179,10 +211,9 @@ def layout_map(name: str, device_mesh):
     Raises:
         ValueError: for an unknown name, or a model whose family declares no layout map.
     """
-    _require_registered(name)
-    declared = _INFO[name].layout_map
+    declared = info(name).layout_map
     if declared is None:
-        with_maps = [n for n in list_models() if _INFO[n].layout_map is not None]
+        with_maps = [n for n in list_models() if _REGISTERED[n].layout_map is not None]
         raise ValueError(
             f"Model {name!r} declares no layout map for model parallelism. Models that do: {', '.join(with_maps)}"
         )
@@ -196,17 +227,7 @@ def check_arguments(name: str, kwargs: Mapping) -> None:
         ValueError: for an unknown name (with the closest registered names).
         TypeError: for unknown keyword arguments (with the closest accepted ones).
     """
-    _require_registered(name)
-    accepted = _INFO[name].defaults
-    unknown = [key for key in kwargs if key not in accepted]
-    if unknown:
-        hints = []
-        for key in unknown:
-            close = difflib.get_close_matches(key, list(accepted), n=1)
-            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise TypeError(
-            f"{name}() got unknown keyword argument(s): {', '.join(hints)}. Accepted: {', '.join(accepted)}"
-        )
+    info(name).check_arguments(kwargs)
 
 
 def build(name: str, /, **kwargs):
@@ -216,5 +237,4 @@ def build(name: str, /, **kwargs):
         ValueError: for an unknown name (with the closest registered names).
         TypeError: for keyword arguments the builder does not take (with the closest accepted ones).
     """
-    check_arguments(name, kwargs)
-    return _BUILDERS[name](**kwargs)
+    return info(name).build(**kwargs)

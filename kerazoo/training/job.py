@@ -15,9 +15,18 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from kerazoo import distribute
 from kerazoo._io import atomic_path, require_writable_folder
 from kerazoo._validation import require_choice, require_number, require_positive_int
+from kerazoo.data import check_data_for_model, load_for_model
+from kerazoo.distribute.scope import KINDS, PRECISIONS
+from kerazoo.training.pipeline import steps_per_epoch
+from kerazoo.training.plots import plot_history
+
+if TYPE_CHECKING:
+    from kerazoo.models import ModelInfo
 
 logger = logging.getLogger("kerazoo.training")
 CONFIG_FILE, METRICS_FILE, CURVES_FILE, MODEL_FILE = "config.json", "metrics.json", "curves.png", "model.keras"
@@ -26,31 +35,15 @@ VOCABULARY_FILE, LOGS_FOLDER, CHECKPOINT_FOLDER = "vocabulary.txt", "logs", "che
 RUN_CONTENTS = (CONFIG_FILE, METRICS_FILE, CURVES_FILE, MODEL_FILE, VOCABULARY_FILE, LOGS_FOLDER, CHECKPOINT_FOLDER)
 # A run may be resumed with more (or fewer) epochs; every other setting belongs to the folder.
 RESUMABLE_CHANGES = ("epochs",)
-# The data sets these builder arguments; a different value given for them is a mistake (vocab_size is a cap).
-DATA_DECIDES = ("classes", "num_classes", "dim")
-# Builder arguments that also shape the data (`load` reads them from the settings).
-DATA_SHAPES = ("input_shape", "max_length", "vocab_size")
 
 
-def model_settings(info, data, settings: Mapping) -> dict:
-    """The builder's arguments: what the user set, then what `data` fixes (sizes that must agree)."""
-    fixed = data.model_settings(info.defaults)
-    for key in DATA_DECIDES:
-        if key in settings and key in fixed and settings[key] != fixed[key]:
-            raise ValueError(
-                f"`{key}` disagrees with the data: {data.name} fixes it at {fixed[key]!r}. Received: "
-                f"{key}={settings[key]!r}"
-            )
-    return {**settings, **fixed}
-
-
-def _require_inputs_fed(model, info) -> None:
+def _require_inputs_fed(network, info) -> None:
     """The pipelines feed the inputs the registry describes; a setting that adds one is refused here."""
-    built = sorted(model.input) if isinstance(model.input, dict) else [model.input.name]
+    built = sorted(network.input) if isinstance(network.input, dict) else [network.input.name]
     fed = sorted(spec.name for spec in info.inputs)
     if built != fed:
         raise ValueError(
-            f"With these settings {model.name} takes inputs {built}; kerazoo train feeds {fed}. Build and fit "
+            f"With these settings {network.name} takes inputs {built}; kerazoo train feeds {fed}. Build and fit "
             "such a model in Python (for num_segments, say, with your own segment ids)."
         )
 
@@ -68,7 +61,7 @@ def objective(info):
 
 
 def train(
-    name: str,
+    model: str | ModelInfo,
     *,
     output: str | os.PathLike,
     data: str | None = None,
@@ -87,7 +80,7 @@ def train(
     callbacks: Sequence = (),
     verbose="auto",
 ) -> dict:
-    """Trains zoo model `name` and writes the run to `output`; started again with the same arguments, it resumes.
+    """Trains a zoo model and writes the run to `output`; started again with the same arguments, it resumes.
 
     A run folder belongs to one configuration: `config.json` records every argument, and a folder whose
     `config.json` differs (in anything but `epochs`) is refused before anything is read or written, unless
@@ -98,12 +91,13 @@ def train(
     call resumes from the last finished epoch and ends with the weights an uninterrupted run ends with.
 
     Args:
-        name: a registered model.
+        model: a registered model: its name ("resnet18"), or its `ModelInfo` (`kerazoo.models.info(name)`),
+            which has been looked up already.
         output: the run's folder; checked for writing before anything is trained.
         data: a dataset for `kerazoo.data.load` (offline name, "tfds:NAME[:SPLIT]" or a folder); None: the
             task's offline default (digits, polarity, lee or copy).
         settings: keyword arguments for the model builder (`width`, `dim`, `input_shape`, `max_length`...);
-            `input_shape` and `max_length` also shape the data.
+            `input_shape`, `max_length` and `vocab_size` also shape the data (`kerazoo.data.load_for_model`).
         embeddings: a Word2Vec run (folder or saved model) whose vectors initialise the model's embedding.
         data_dir, download: where tensorflow-datasets keeps prepared datasets, and whether it may download.
         strategy, precision: as `kerazoo.distribute.scope`'s `kind` and `precision`.
@@ -113,20 +107,19 @@ def train(
     Returns:
         The test metrics, e.g. `{"loss": 0.12, "accuracy": 0.97}`; language models add "perplexity".
     """
+    # These import Keras, which `kerazoo train --help` (importing this module) must not.
     import keras
 
-    from kerazoo import distribute, models
-    from kerazoo.data import load
-    from kerazoo.training.fitting import fit
-    from kerazoo.training.pipeline import steps_per_epoch
-    from kerazoo.training.plots import plot_history
+    from kerazoo import models
+    from kerazoo.training.fitting import fit, remainder_policy
     from kerazoo.training.progress import CostEstimate
     from kerazoo.training.schedules import learning_rate_schedule
 
+    info = model if isinstance(model, models.ModelInfo) else models.info(model)  # the one look-up of the name
     output = Path(output)
     settings = dict(settings or {})
     config = {
-        "model": name,
+        "model": info.name,
         "data": data,
         "epochs": epochs,
         "batch_size": batch_size,
@@ -140,59 +133,55 @@ def train(
         "seed": seed,
         "settings": settings,
     }
-    _check(config)
-    info = models.info(name)
+    _require_valid_run(info, config)
     claim_folder(output, config, overwrite=overwrite)
 
     keras.utils.set_random_seed(seed)
     with distribute.scope(strategy, precision=precision) as dist:
-        dataset = load(
+        remainder = remainder_policy(dist)  # fit, left to its default, follows the same policy
+        dataset, arguments = load_for_model(
+            info,
             data,
-            task=info.task,
+            settings=settings,
             batch_size=batch_size,
-            image_shape=settings.get("input_shape"),
-            sequence_length=settings.get("max_length"),
-            vocab_size=settings.get("vocab_size"),
             embeddings=embeddings,
             seed=seed,
-            drop_remainder=dist.num_replicas > 1,
+            drop_remainder=remainder == "drop",
             data_dir=data_dir,
             download=download,
         )
-        model = models.build(name, **model_settings(info, dataset, settings))
-        _require_inputs_fed(model, info)
-        remainder = "drop" if dist.num_replicas > 1 else "keep"
+        network = info.build(**arguments)
+        _require_inputs_fed(network, info)
         steps = steps_per_epoch(dataset.train_size, batch_size, remainder)
         rate = learning_rate_schedule(schedule, learning_rate, total_steps=steps * epochs)
         loss, metrics = objective(info)
-        model.compile(**dist.compile_kwargs(optimizer=keras.optimizers.Adam(rate), loss=loss, metrics=metrics))
+        network.compile(**dist.compile_kwargs(optimizer=keras.optimizers.Adam(rate), loss=loss, metrics=metrics))
     # The run is known to be valid only now: its data loaded and its model built.
     if dist.is_chief:
         with atomic_path(output / CONFIG_FILE) as temporary:
             temporary.write_text(json.dumps(config, indent=2), encoding="utf8")
     logs = [keras.callbacks.TensorBoard(str(output / LOGS_FOLDER))] if dist.is_chief and _has_tensorboard() else []
     history = fit(
-        model,
+        network,
         dataset.train_examples,
         batch_size=batch_size,
         epochs=epochs,
         distribution=dist,
-        callbacks=[CostEstimate(smaller=None if settings else _small_settings(info)), *callbacks, *logs],
+        callbacks=[CostEstimate(smaller=None if settings else _small_settings(info, arguments)), *callbacks, *logs],
         validation_data=dataset.validation,
         checkpoint_dir=output / CHECKPOINT_FOLDER,
         seed=seed,
-        remainder=remainder,
         verbose=verbose,
     )
-    test = {key: float(value) for key, value in model.evaluate(dataset.test, verbose=0, return_dict=True).items()}
+    test = {key: float(value) for key, value in network.evaluate(dataset.test, verbose=0, return_dict=True).items()}
     if info.task == "language-modeling":
         test["perplexity"] = math.exp(min(test["loss"], 50.0))
     if dist.is_chief:
-        _write_run(output, model, dataset, history, test)
+        _write_run(output, network, dataset, history, test)
         plot_history(
             history,
             output / CURVES_FILE,
-            title=f"{name} on {dataset.name}",
+            title=f"{info.name} on {dataset.name}",
             learning_rates=_sampled_learning_rates(rate, steps * epochs),
             perplexity=info.task == "language-modeling",
             test=test,
@@ -200,12 +189,9 @@ def train(
     return test
 
 
-def _check(config: Mapping) -> None:
+def _require_valid_run(info, config: Mapping) -> None:
     """Every argument of `train`, before anything is read or written: the names match `train`'s own."""
-    from kerazoo import models
-    from kerazoo.data.pipelines import default_dataset, resolve_source
-    from kerazoo.distribute.scope import KINDS, PRECISIONS
-    from kerazoo.training.schedules import SCHEDULES
+    from kerazoo.training.schedules import SCHEDULES  # imports Keras
 
     require_positive_int(epochs=config["epochs"], batch_size=config["batch_size"])
     require_number("learning_rate", config["learning_rate"], above=0)
@@ -214,23 +200,8 @@ def _check(config: Mapping) -> None:
     require_choice("precision", config["precision"], PRECISIONS)
     if isinstance(config["seed"], bool) or not isinstance(config["seed"], int):
         raise ValueError(f"`seed` must be an integer. Received: seed={config['seed']!r}")
-    settings = config["settings"]
-    models.check_arguments(config["model"], settings)  # unknown names and arguments, with the closest
-    task = models.info(config["model"]).task
-    resolve_source(str(config["data"] or default_dataset(task)), task)
-    shape = settings.get("input_shape")
-    if shape is not None and not (
-        isinstance(shape, (tuple, list)) and len(shape) == 3 and all(_positive_int(size) for size in shape)
-    ):
-        raise ValueError(
-            f"`input_shape` must be (height, width, channels), three positive integers. Received: input_shape={shape!r}"
-        )
-    if settings.get("max_length") is not None:
-        require_positive_int(max_length=settings["max_length"])
-
-
-def _positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    info.check_arguments(config["settings"])  # unknown arguments, with the closest accepted ones
+    check_data_for_model(info, config["data"], config["settings"])
 
 
 def claim_folder(output: Path, config: Mapping, *, overwrite: bool = False) -> None:
@@ -293,10 +264,10 @@ def _differences(recorded: Mapping, config: Mapping) -> list[str]:
     return differences
 
 
-def _small_settings(info) -> str:
-    """The model's small configuration as `--set` options, less the sizes the data decides (vocabulary,
-    lengths, classes): what to suggest for a quick run."""
-    small = {k: v for k, v in info.small_config.items() if k not in (*DATA_SHAPES, "classes", "num_classes")}
+def _small_settings(info, decided: Mapping) -> str:
+    """The model's small configuration as `--set` options, less the builder arguments the data `decided`
+    (vocabulary, lengths, classes): what to suggest for a quick run."""
+    small = {key: value for key, value in info.small_config.items() if key not in decided}
     return " ".join(f"--set {key}={value!r}" for key, value in small.items())
 
 
@@ -317,10 +288,10 @@ def _has_tensorboard() -> bool:
     return True
 
 
-def _write_run(output: Path, model, dataset, history, test: dict) -> None:
-    from kerazoo.training.saving import save_model
+def _write_run(output: Path, network, dataset, history, test: dict) -> None:
+    from kerazoo.training.saving import save_model  # imports Keras
 
-    save_model(model, output / MODEL_FILE, include_optimizer=False)
+    save_model(network, output / MODEL_FILE, include_optimizer=False)
     if dataset.vocabulary:
         with atomic_path(output / VOCABULARY_FILE) as temporary:
             temporary.write_text("\n".join(dataset.vocabulary) + "\n", encoding="utf8")

@@ -94,6 +94,40 @@ def test_model_settings_give_the_sizes_a_builder_takes():
     assert settings == {"num_classes": 2, "vocab_size": len(loaded.vocabulary), "max_length": 32}
 
 
+def test_a_model_gets_its_data_from_its_builders_own_settings_and_back():
+    from kerazoo import models
+
+    info = models.info("lstm_classifier")
+    loaded, arguments = data.load_for_model(info, "polarity", settings={"max_length": 32, "units": 8}, batch_size=8)
+    assert loaded.sequence_length == 32 and first_batch(loaded.train)[0].shape == (8, 32)
+    assert arguments == {"units": 8, "max_length": 32, "num_classes": 2, "vocab_size": len(loaded.vocabulary)}
+
+
+def test_a_setting_the_data_contradicts_is_refused_by_its_builder_name():
+    from kerazoo import models
+
+    with pytest.raises(
+        ValueError, match=r"`classes` disagrees with the data: digits fixes it at 10\. Received: classes=3"
+    ):
+        data.load_for_model(models.info("lenet5"), settings={"classes": 3}, batch_size=64)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"input_shape": (16, 16)}, r"`input_shape` must be \(height, width, channels\), three positive integers"),
+        ({"max_length": 0}, "`max_length` must be a positive integer. Received: max_length=0"),
+        ({"vocab_size": 2}, r"`vocab_size` must be an integer >= 3"),
+    ],
+)
+def test_settings_that_cannot_shape_the_data_are_refused_before_anything_is_read(settings, message):
+    from kerazoo import models
+
+    name = "lenet5" if "input_shape" in settings else "gpt"
+    with pytest.raises(ValueError, match=message):
+        data.check_data_for_model(models.info(name), None, settings)
+
+
 def test_a_batch_larger_than_the_training_set_is_refused():
     with pytest.raises(ValueError, match=r"`batch_size` \(5000\) is larger than the training set of 'digits'"):
         data.load("digits", task="image-classification", batch_size=5000)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from kerazoo import models
+from kerazoo import data, models
 from kerazoo.models import registry
 
 REQUIRED = {
@@ -138,9 +138,30 @@ def test_calling_a_builder_with_an_unknown_argument_fails_too():
 def test_registering_a_name_twice_is_an_error():
     with pytest.raises(ValueError, match="A model named 'gpt' is already registered"):
 
-        @registry.register(family="x", task="x", inputs=registry.token_input_specs(), outputs="logits", paper="x")
+        @registry.register(
+            family="x", task="language-modeling", inputs=registry.token_input_specs(), outputs="logits", paper="x"
+        )
         def gpt():
             raise AssertionError("never built")
+
+
+def test_registering_a_task_the_data_layer_does_not_know_is_an_error():
+    with pytest.raises(ValueError, match="`task` must be one of 'image-classification'.*Received: task='detection'"):
+        registry.register(
+            family="x", task="detection", inputs=registry.image_input_spec((8, 8, 3)), outputs="logits", paper="x"
+        )
+
+
+def test_every_registered_task_is_one_the_data_layer_prepares():
+    assert {models.info(name).task for name in models.list_models()} == set(data.TASKS)
+
+
+def test_a_model_info_builds_and_checks_arguments_without_looking_its_name_up_again(monkeypatch):
+    info = models.info("lenet5")
+    monkeypatch.setattr(registry, "_REGISTERED", {})  # a second look-up would now fail
+    assert info.build(classes=3).output_shape == (None, 3)
+    with pytest.raises(TypeError, match=r"lenet5\(\) got unknown keyword argument\(s\): 'clases' \(did you mean"):
+        info.check_arguments({"clases": 3})
 
 
 def test_build_passes_a_name_for_the_model_through_to_the_builder():

@@ -4,39 +4,25 @@
     model = models.build("lstm_classifier", **data.model_settings(models.info("lstm_classifier").defaults))
     model.fit(data.train, validation_data=data.validation)
 
-TensorFlow (tf.data) and, for `tfds:` names, tensorflow-datasets are imported when a dataset is loaded.
+`load_for_model` does the same for a registered model, in the builder's own terms: the settings chosen
+for the builder in (`input_shape`, `max_length` and `vocab_size` shape the data), the builder's arguments
+out. TensorFlow (tf.data) and, for `tfds:` names, tensorflow-datasets are imported when a dataset is loaded.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from kerazoo._validation import require_choice, require_positive_int
+from kerazoo.data.sources import TASKS, ReadOptions, cardinality, default_dataset, read, resolve_source
 
-TASKS = ("image-classification", "text-classification", "language-modeling", "seq2seq")
-# The datasets that ship inside dependencies, by the task they serve; the first of a task is its default.
-OFFLINE = {
-    "digits": "image-classification",
-    "polarity": "text-classification",
-    "lee": "language-modeling",
-    "wiki": "language-modeling",
-    "copy": "seq2seq",
-}
-TFDS_PREFIX = "tfds:"
-# Digits are 8x8: upsampled to the smallest input every image model of the zoo takes.
-DIGITS_SHAPE = (32, 32, 1)
-# image_dataset_from_directory's own default size.
-FOLDER_IMAGE_SHAPE = (256, 256, 3)
-SEQUENCE_LENGTH = 64
 VOCAB_SIZE = 20000
-COPY_VOCAB_SIZE, COPY_EXAMPLES = 12, 3000
-HELD_OUT_FRACTION = 0.1
+# Builder arguments the data fixes: a different value chosen for one is refused (vocab_size is only a cap).
+FIXED_BY_DATA = ("classes", "num_classes", "dim")
 
 
 @dataclass(frozen=True)
@@ -86,11 +72,6 @@ class TaskData:
         return {key: value for key, value in settings.items() if value is not None and key in accepted}
 
 
-def default_dataset(task: str) -> str:
-    require_choice("task", task, TASKS)
-    return next(name for name, served in OFFLINE.items() if served == task)
-
-
 def load(
     data: str | os.PathLike | None = None,
     *,
@@ -131,14 +112,14 @@ def load(
     """
     require_choice("task", task, TASKS)
     require_positive_int(batch_size=batch_size)
+    _require_image_shape("image_shape", image_shape)
     if sequence_length is not None:
         require_positive_int(sequence_length=sequence_length)
-    if vocab_size is not None and (isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 3):
-        raise ValueError(f"`vocab_size` must be an integer >= 3 (padding, [UNK], a word). Received: {vocab_size!r}")
+    _require_vocab_size(vocab_size)
     if embeddings is not None and task in ("image-classification", "seq2seq"):
         raise ValueError(f"`embeddings` are word vectors, for text tasks. Received them for task={task!r}")
-    name = str(data) if data is not None else default_dataset(task)
-    options = _Options(
+    name = _dataset_name(data, task)
+    options = ReadOptions(
         task=task,
         image_shape=tuple(image_shape) if image_shape is not None else None,
         sequence_length=sequence_length,
@@ -148,50 +129,100 @@ def load(
         data_dir=data_dir,
         download=download,
     )
-    from kerazoo.data import sources
-
-    splits = sources.read(name, options)
-    return _batched(name, task, splits, batch_size=batch_size, seed=seed, drop_remainder=drop_remainder)
+    return _batched(name, task, read(name, options), batch_size=batch_size, seed=seed, drop_remainder=drop_remainder)
 
 
-@dataclass(frozen=True)
-class _Options:
-    """What `load` was asked for, handed to the sources."""
+def check_data_for_model(model, data: str | os.PathLike | None = None, settings: Mapping | None = None) -> None:
+    """Refuses, before anything is read, data that `load_for_model` would refuse for these arguments: a dataset
+    that does not exist or does not serve the model's task, or a shaping setting out of range.
 
-    task: str
-    image_shape: tuple | None
-    sequence_length: int | None
-    vocab_size: int
-    embeddings: str | os.PathLike | None
-    seed: int
-    data_dir: str | os.PathLike | None
-    download: bool
+    Args:
+        model: the model's `ModelInfo` (`kerazoo.models.info(name)`).
+        data, settings: as `load_for_model` takes them.
+    """
+    settings = settings or {}
+    resolve_source(_dataset_name(data, model.task), model.task)
+    _require_image_shape("input_shape", settings.get("input_shape"))
+    if settings.get("max_length") is not None:
+        require_positive_int(max_length=settings["max_length"])
+    _require_vocab_size(settings.get("vocab_size"))
 
 
-def resolve_source(name: str, task: str) -> str:
-    """ "offline", "tfds" or "path", after checking that `name` exists and serves `task`."""
-    if name.startswith(TFDS_PREFIX):
-        if task not in ("image-classification", "text-classification"):
-            raise ValueError(f"tfds: datasets are read for image and text classification. Received task={task!r}")
-        return "tfds"
-    if name in OFFLINE:
-        if OFFLINE[name] != task:
-            served = [n for n, t in OFFLINE.items() if t == task]
-            raise ValueError(
-                f"Dataset {name!r} is a {OFFLINE[name]} dataset; the model is a {task} model. "
-                f"Offline datasets for {task}: {', '.join(served)}"
-            )
-        return "offline"
-    if Path(name).exists():
-        if task == "seq2seq":
-            raise ValueError(f"seq2seq models train on the synthetic 'copy' task only. Received: data={name!r}")
-        return "path"
-    close = difflib.get_close_matches(name, list(OFFLINE), n=2, cutoff=0.6)
-    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-    raise ValueError(
-        f"Unknown dataset {name!r}: not an offline dataset, a tfds: name or an existing path.{hint} "
-        f"Offline datasets: {', '.join(f'{n} ({t})' for n, t in OFFLINE.items())}"
+def load_for_model(
+    model,
+    data: str | os.PathLike | None = None,
+    *,
+    settings: Mapping | None = None,
+    batch_size: int = 32,
+    embeddings: str | os.PathLike | None = None,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+) -> tuple[TaskData, dict]:
+    """`load` for a registered model, in its builder's terms: its settings in, its builder's arguments out.
+
+    Args:
+        model: the model's `ModelInfo` (`kerazoo.models.info(name)`): its task decides the preprocessing,
+            its defaults which arguments the builder takes.
+        data: as `load` takes it; None: the task's offline default.
+        settings: builder arguments chosen for the model. `input_shape`, `max_length` and `vocab_size` (a
+            cap) shape the data, as `load`'s `image_shape`, `sequence_length` and `vocab_size`.
+        batch_size, embeddings, seed, drop_remainder, data_dir, download: as `load` takes them.
+
+    Returns:
+        The data, and the builder's arguments: `settings` with the sizes the data fixes (classes, vocabulary
+        size, input shape, sequence length, and with `embeddings` the matrix and its `dim`).
+
+    Raises:
+        ValueError: as `load`, and for a setting in `FIXED_BY_DATA` that the data contradicts.
+    """
+    settings = dict(settings or {})
+    check_data_for_model(model, data, settings)
+    loaded = load(
+        data,
+        task=model.task,
+        batch_size=batch_size,
+        image_shape=settings.get("input_shape"),
+        sequence_length=settings.get("max_length"),
+        vocab_size=settings.get("vocab_size"),
+        embeddings=embeddings,
+        seed=seed,
+        drop_remainder=drop_remainder,
+        data_dir=data_dir,
+        download=download,
     )
+    fixed = loaded.model_settings(model.defaults)
+    for key in FIXED_BY_DATA:
+        if key in settings and key in fixed and settings[key] != fixed[key]:
+            raise ValueError(
+                f"`{key}` disagrees with the data: {loaded.name} fixes it at {fixed[key]!r}. Received: "
+                f"{key}={settings[key]!r}"
+            )
+    return loaded, {**settings, **fixed}
+
+
+def _dataset_name(data, task: str) -> str:
+    return str(data) if data is not None else default_dataset(task)
+
+
+def _require_image_shape(argument: str, shape) -> None:
+    """The data needs a size to resize to: unlike a builder's `input_shape`, no None for height or width."""
+    if shape is not None and not (
+        isinstance(shape, (tuple, list)) and len(shape) == 3 and all(map(_is_positive_int, shape))
+    ):
+        raise ValueError(
+            f"`{argument}` must be (height, width, channels), three positive integers. Received: {argument}={shape!r}"
+        )
+
+
+def _require_vocab_size(vocab_size) -> None:
+    if vocab_size is not None and not (_is_positive_int(vocab_size) and vocab_size >= 3):
+        raise ValueError(f"`vocab_size` must be an integer >= 3 (padding, [UNK], a word). Received: {vocab_size!r}")
+
+
+def _is_positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _batched(name, task, splits, *, batch_size, seed, drop_remainder) -> TaskData:
@@ -224,11 +255,3 @@ def _batched(name, task, splits, *, batch_size, seed, drop_remainder) -> TaskDat
         train_size=sizes["train"],
         **splits.metadata,
     )
-
-
-def cardinality(dataset) -> int:
-    """The number of elements (examples, or batches once batched); counted where tf.data does not know it."""
-    size = int(dataset.cardinality())
-    if size >= 0:
-        return size
-    return int(dataset.reduce(0, lambda count, _: count + 1))
