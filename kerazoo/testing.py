@@ -4,23 +4,34 @@
     testing.check_block(blocks.transformer_encoder_block, testing.Spec((6, 16), padded=True),
                         num_heads=2, ffn_dim=32)
 
-A check builds the model, runs it forward, takes a `jit_compile=True` training step, saves it to
-`.keras` and reloads it in a fresh Python process that imports only kerazoo (outputs must match to
-1e-5), compares `mixed_bfloat16` and `mixed_float16` outputs with float32 ones on the same weights and
-trains a step under each, and, for padded sequence inputs, checks that appending padding changes no
-output. A failed check raises `AssertionError` saying which step failed and by how much.
+A check builds the model, runs it forward (outputs must be finite float32), serializes it (every layer needs
+a `get_config`), takes a `jit_compile=True` training step in which every trainable weight must move and stay
+finite, saves it to `.keras` and reloads it in a fresh Python process (outputs must match to 1e-5), compares
+`mixed_bfloat16` and `mixed_float16` outputs with float32 ones on the same weights and trains a step under
+each, and, for padded sequence inputs, checks that appending padding changes no output. A failed check
+raises `AssertionError` naming the check and the block or model, then what it measured:
+
+    padding check failed for block 'my_block': appending 3 padding steps changed the outputs at real
+    positions by 0.143 (allowed 0.0001)
+
+The fresh process imports kerazoo and the modules that define the model's own registered layers, as a
+user's process that loads the file would; layers defined in a script run as `__main__` cannot be reloaded
+there, so keep them in a module.
 """
 
 from __future__ import annotations
 
 import atexit
+import importlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import keras
@@ -108,7 +119,8 @@ def check_block(
             tensors.append(keras.layers.Masking(0.0)(inputs[-1]) if padded_floats else inputs[-1])
         return keras.Model(_one_or_list(inputs), block(*tensors, **block_kwargs))
 
-    return check_model(build, *specs, expected_shape=expected_shape, policies=policies)
+    subject = f"block {getattr(block, '__name__', repr(block))!r}"
+    return _run_checks(build, specs, expected_shape, policies, seed=0, subject=subject)
 
 
 def check_model(
@@ -123,41 +135,56 @@ def check_model(
     `build` is called once in float32 and once under each of `policies`, so it must not depend on global
     state other than the dtype policy. `expected_shape` is the output shape without the batch axis.
     """
+    return _run_checks(build, specs, expected_shape, policies, seed=seed, subject=None)
+
+
+def _run_checks(build, specs, expected_shape, policies, *, seed: int, subject: str | None) -> CheckResult:
     rng = np.random.default_rng(seed)
     inputs = _Inputs([spec.name for spec in specs], [spec.sample(rng) for spec in specs])
     model = build()
+    gate = _Gate(subject or f"model {model.name!r}")
     outputs = _forward(model, inputs)
-    _expect(outputs.dtype == np.float32, f"float32 model returned {outputs.dtype}")
-    _expect_finite(outputs, "float32 forward pass")
+    gate.expect(outputs.dtype == np.float32, "output dtype", f"the float32 model returned {outputs.dtype}")
+    gate.expect_finite(outputs, "finite outputs", "the float32 forward pass")
     if expected_shape is not None:
         want = (BATCH_SIZE, *expected_shape)
-        _expect(outputs.shape == want, f"output shape {outputs.shape}, expected {want}")
+        gate.expect(outputs.shape == want, "output shape", f"the output shape is {outputs.shape}, expected {want}")
+    own_objects = _check_get_config(gate, model)
 
     padding_error = None
     if any(spec.padded for spec in specs):
-        padding_error = _check_padding(model, specs, inputs, outputs)
+        padding_error = _check_padding(gate, model, specs, inputs, outputs)
 
     mixed_models, mixed_errors = {}, {}
     for policy in policies:
-        mixed_models[policy], mixed_errors[policy] = _check_mixed_forward(build, model, inputs, outputs, policy)
+        mixed_models[policy], mixed_errors[policy] = _check_mixed_forward(gate, build, model, inputs, outputs, policy)
 
-    _check_training_step(model, inputs, outputs, "float32")
+    _check_training_step(gate, model, inputs, outputs, "float32")
     trained_outputs = _forward(model, inputs)
-    reload_error = _check_fresh_process_reload(model, inputs, trained_outputs)
+    reload_error = _check_fresh_process_reload(gate, model, inputs, trained_outputs, own_objects)
 
     for policy, mixed_model in mixed_models.items():
         with dtype_policy(policy):
-            _check_training_step(mixed_model, inputs, outputs, policy)
+            _check_training_step(gate, mixed_model, inputs, outputs, policy)
     return CheckResult(model, trained_outputs, reload_error, mixed_errors, padding_error)
 
 
-def _expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise AssertionError(message)
+class _Gate:
+    """Raises the gate's failures, each naming the check and what was checked."""
 
+    def __init__(self, subject: str):
+        self.subject = subject
 
-def _expect_finite(values: np.ndarray, where: str) -> None:
-    _expect(bool(np.all(np.isfinite(values))), f"{where}: output has NaN or inf")
+    def failure(self, check: str, detail: str) -> AssertionError:
+        return AssertionError(f"{check} check failed for {self.subject}: {detail}")
+
+    def expect(self, condition: bool, check: str, detail: str) -> None:
+        if not condition:
+            raise self.failure(check, detail)
+
+    def expect_finite(self, values: np.ndarray, check: str, where: str) -> None:
+        bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+        self.expect(not bad, check, f"{where} returned NaN or inf ({bad} of {np.size(values)} values)")
 
 
 def _max_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -167,6 +194,12 @@ def _max_error(a: np.ndarray, b: np.ndarray) -> float:
 def _one_or_list(items: Sequence):
     """A single-input functional model is built and called with the bare tensor, as Keras expects."""
     return items[0] if len(items) == 1 else list(items)
+
+
+def _summary(error: BaseException, limit: int = 500) -> str:
+    """The exception's type and text on one line, without terminal colours; the chained error has the rest."""
+    text = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(error)).split())
+    return f"{type(error).__name__}: {text if len(text) <= limit else text[:limit] + ' ...'}"
 
 
 class _Inputs(list):
@@ -190,12 +223,37 @@ def _forward(model: keras.Model, inputs: _Inputs) -> np.ndarray:
     return keras.ops.convert_to_numpy(outputs)
 
 
+def _check_get_config(gate: _Gate, model) -> dict[str, str]:
+    """Serializes the model as `model.save` does; returns the module of each of its own registered objects."""
+    try:
+        config = keras.saving.serialize_keras_object(model)
+    except Exception as error:  # Keras's first paragraph names the layer and what its get_config lacks
+        first_paragraph = " ".join(str(error).strip().split("\n\n")[0].split())
+        raise gate.failure("get_config", f"the model cannot be serialized: {first_paragraph}") from error
+    # Keras writes the module of an object defined in __main__ as None; its own objects have no registered name.
+    return {
+        item["registered_name"]: item.get("module") or "__main__"
+        for item in _dicts(config)
+        if item.get("registered_name")
+    }
+
+
+def _dicts(value) -> Iterator[dict]:
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _dicts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _dicts(item)
+
+
 def _append_padding(x: np.ndarray) -> np.ndarray:
     """Zeros are padding for both kinds of padded input: token id 0 and an all-zero (masked) step."""
     return np.concatenate([x, np.zeros((x.shape[0], PADDING_STEPS, *x.shape[2:]), x.dtype)], axis=1)
 
 
-def _check_padding(model, specs, inputs, outputs) -> float:
+def _check_padding(gate: _Gate, model, specs, inputs, outputs) -> float:
     """Appends padding to every padded input; outputs at the original positions must not move."""
     padded_inputs = inputs.replaced(
         [_append_padding(x) if spec.padded else x for spec, x in zip(specs, inputs, strict=True)]
@@ -203,28 +261,39 @@ def _check_padding(model, specs, inputs, outputs) -> float:
     padded_outputs = _forward(model, padded_inputs)
     if outputs.ndim >= 3 and padded_outputs.shape[1] != outputs.shape[1]:
         padded_outputs = padded_outputs[:, : outputs.shape[1]]
-    _expect(padded_outputs.shape == outputs.shape, f"padded output shape {padded_outputs.shape} != {outputs.shape}")
+    gate.expect(
+        padded_outputs.shape == outputs.shape,
+        "padding",
+        f"the padded output shape is {padded_outputs.shape}, expected {outputs.shape}",
+    )
     error = _max_error(padded_outputs, outputs)
-    _expect(error < PADDING_TOLERANCE, f"appending padding changed the outputs by {error:.3g}")
+    gate.expect(
+        error < PADDING_TOLERANCE,
+        "padding",
+        f"appending {PADDING_STEPS} padding steps changed the outputs at real positions by {error:.3g} "
+        f"(allowed {PADDING_TOLERANCE})",
+    )
     return error
 
 
-def _check_mixed_forward(build, model, inputs, outputs, policy):
+def _check_mixed_forward(gate: _Gate, build, model, inputs, outputs, policy):
     with dtype_policy(policy):
         mixed = build()
     mixed.set_weights(model.get_weights())
     mixed_outputs = _forward(mixed, inputs)
-    _expect_finite(mixed_outputs, f"{policy} forward pass")
+    gate.expect_finite(mixed_outputs, "mixed precision", f"under {policy} the forward pass")
     scale = float(np.max(np.abs(outputs))) or 1.0
     error = _max_error(mixed_outputs, outputs) / scale
-    _expect(
+    gate.expect(
         error < MIXED_TOLERANCE[policy],
-        f"{policy} outputs differ from float32 by {error:.3g} of the output scale (allowed {MIXED_TOLERANCE[policy]})",
+        "mixed precision",
+        f"under {policy} the outputs differ from float32 by {error:.3g} of the output scale "
+        f"(allowed {MIXED_TOLERANCE[policy]})",
     )
     return mixed, error
 
 
-def _check_training_step(model, inputs, outputs, where: str) -> None:
+def _check_training_step(gate: _Gate, model, inputs, outputs, where: str) -> None:
     """XLA-compiled Adam steps on a regression target; every trainable weight must move and stay finite.
 
     Adam moves a weight exactly when its gradient is non-zero, so a weight that stays put received no
@@ -239,43 +308,91 @@ def _check_training_step(model, inputs, outputs, where: str) -> None:
     optimizer = keras.optimizers.Adam(1e-3)
     if where == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer, initial_scale=2.0**7)
-    model.compile(optimizer=optimizer, loss="mse", jit_compile=True)
+    with warnings.catch_warnings():
+        # Keras warns when a layer makes it turn XLA off; the check below fails instead, naming the layers.
+        warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")
+        model.compile(optimizer=optimizer, loss="mse", jit_compile=True)
+    refusing = [layer.name for layer in _layers(model) if not layer.supports_jit]
+    gate.expect(
+        model.jit_compile is True,
+        "XLA",
+        f"under {where} Keras turned jit_compile off, as it does for layers that set supports_jit=False"
+        + (f": {refusing}" if refusing else ""),
+    )
     target = np.random.default_rng(1).standard_normal(outputs.shape).astype("float32")
     for _ in range(4 if where == "mixed_float16" else 1):
         with warnings.catch_warnings():
             # Keras warns about weights without gradients; the check below names them and fails.
             warnings.filterwarnings("ignore", message="Gradients do not exist for variables")
-            loss = model.train_on_batch(inputs.for_model(), target)
+            try:
+                loss = model.train_on_batch(inputs.for_model(), target)
+            except Exception as error:  # the step is where XLA compiles the model, and refuses it
+                detail = f"under {where} the training step with jit_compile=True raised {_summary(error)}"
+                raise gate.failure("XLA", detail) from error
         after = [keras.ops.convert_to_numpy(w) for w in weights]
         unchanged = [w.path for w, b, a in zip(weights, before, after, strict=True) if np.array_equal(b, a)]
         if not unchanged:
             break
-    _expect(model.jit_compile is True, f"{where}: Keras turned jit_compile off for this model")
-    _expect(bool(np.isfinite(loss)), f"{where}: training step loss is {loss}")
+    gate.expect(bool(np.isfinite(loss)), "training step", f"under {where} the loss is {loss}")
     not_finite = [w.path for w, a in zip(weights, after, strict=True) if not np.isfinite(a).all()]
-    _expect(not not_finite, f"{where}: weights became non-finite after a step: {not_finite[:5]}")
-    _expect(not unchanged, f"{where}: these trainable weights received no gradient: {unchanged[:5]}")
+    gate.expect(
+        not not_finite, "training step", f"under {where} weights became NaN or inf after a step: {not_finite[:5]}"
+    )
+    gate.expect(
+        not unchanged, "training step", f"under {where} these trainable weights received no gradient: {unchanged[:5]}"
+    )
 
 
-def _check_fresh_process_reload(model, inputs, outputs) -> float:
+def _layers(model) -> Iterator:
+    """The model's layers and, through nested models, theirs (a custom layer's own sublayers are not listed)."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _layers(layer)
+
+
+def _check_fresh_process_reload(gate: _Gate, model, inputs, outputs, own_objects: dict[str, str]) -> float:
+    in_main = sorted(name for name, module in own_objects.items() if module == "__main__")
+    gate.expect(
+        not in_main,
+        "fresh-process reload",
+        f"{in_main} are defined in __main__, which a fresh process cannot import; define them in a module",
+    )
+    modules = sorted({module for module in own_objects.values() if module.split(".")[0] not in ("keras", "builtins")})
     with tempfile.TemporaryDirectory(prefix="kerazoo-check-") as folder:
         model_path = os.path.join(folder, "model.keras")
         model.save(model_path)
-        reloaded = _reload_worker().predict(model_path, inputs, folder)
-    _expect(reloaded.shape == outputs.shape, f"reloaded output shape {reloaded.shape} != {outputs.shape}")
+        try:
+            reloaded = _reload_worker().predict(model_path, inputs, folder, modules)
+        except _ReloadError as error:
+            raise gate.failure("fresh-process reload", str(error)) from None
+    gate.expect(
+        reloaded.shape == outputs.shape,
+        "fresh-process reload",
+        f"the reloaded model's output shape is {reloaded.shape}, expected {outputs.shape}",
+    )
     error = _max_error(reloaded, outputs)
-    _expect(error < RELOAD_TOLERANCE, f"the model reloaded in a fresh process differs by {error:.3g}")
+    gate.expect(
+        error < RELOAD_TOLERANCE,
+        "fresh-process reload",
+        f"the outputs of the model reloaded in a fresh process differ by {error:.3g} (allowed {RELOAD_TOLERANCE})",
+    )
     return error
 
 
 _REPLY = "KERAZOO_RELOAD "
 
 
+class _ReloadError(Exception):
+    """The fresh process could not load the model or run it; the message says what it saw."""
+
+
 class _ReloadWorker:
     """One long-lived `python -m kerazoo.testing` process that reloads every saved model of a session.
 
     Starting Python with Keras and a backend costs seconds; paying that once keeps the fresh-process
-    check affordable for hundreds of models. The process imports kerazoo and nothing else.
+    check affordable for hundreds of models. The process imports kerazoo (`-m` imports the package first,
+    and it registers kerazoo's layers), then for each model the modules that define its own layers.
     """
 
     def __init__(self):
@@ -287,20 +404,27 @@ class _ReloadWorker:
         )
         atexit.register(self.close)
 
-    def predict(self, model_path: str, inputs: Sequence[np.ndarray], folder: str) -> np.ndarray:
+    def predict(self, model_path: str, inputs: _Inputs, folder: str, modules: Sequence[str]) -> np.ndarray:
         inputs_path = os.path.join(folder, "inputs.npz")
         outputs_path = os.path.join(folder, "outputs.npy")
         keys = [name or f"arr_{i}" for i, name in enumerate(inputs.names)]
         np.savez(inputs_path, **dict(zip(keys, inputs, strict=True)))
-        request = {"model": model_path, "inputs": inputs_path, "outputs": outputs_path}
+        request = {
+            "model": model_path,
+            "inputs": inputs_path,
+            "outputs": outputs_path,
+            "modules": list(modules),
+            "path": [str(entry) for entry in sys.path],
+        }
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         for line in self.process.stdout:
             if line.startswith(_REPLY):
                 reply = json.loads(line[len(_REPLY) :])
-                _expect("error" not in reply, f"reloading in a fresh process failed:\n{reply.get('error')}")
+                if "error" in reply:
+                    raise _ReloadError(f"loading and running the model in a fresh process raised:\n{reply['error']}")
                 return np.load(outputs_path)
-        raise AssertionError(f"the reload process exited with code {self.process.wait()}")
+        raise _ReloadError(f"the fresh process exited with code {self.process.wait()}")
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -320,13 +444,14 @@ def _reload_worker() -> _ReloadWorker:
 
 def _serve_reloads() -> None:
     """The worker's loop: one JSON request a line on stdin, one reply line on stdout."""
-    import traceback
-
-    import kerazoo  # noqa: F401  registers kerazoo's layers, as a user's fresh process would
-
     for line in sys.stdin:
         request = json.loads(line)
         try:
+            # The parent's module search path, so the modules that define the model's layers are found;
+            # appended, so kerazoo and Keras still come from this process's own.
+            sys.path.extend([entry for entry in request["path"] if entry not in sys.path])
+            for module in request["modules"]:
+                importlib.import_module(module)
             model = keras.saving.load_model(request["model"])
             with np.load(request["inputs"]) as data:
                 named = not data.files[0].startswith("arr_")
