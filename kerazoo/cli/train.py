@@ -47,7 +47,7 @@ def _resolve(args) -> dict:
     return {"model": name, "output": output, **resolved}
 
 
-def _train(args) -> int:
+def _train_command(args) -> int:
     from kerazoo import models  # imports Keras
 
     config = _resolve(args)
@@ -125,4 +125,4 @@ def add_commands(commands) -> None:
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a model builder argument, e.g. width=16"
     )
     train.add_argument("--config", help="a config.json written by an earlier run; options given here override it")
-    train.set_defaults(run=_train, needs_keras=True)
+    train.set_defaults(run=_train_command, needs_keras=True)

@@ -101,7 +101,7 @@ def read(name: str, options: ReadOptions) -> Splits:
         "image-classification": _images,
         "text-classification": _texts,
         "language-modeling": _language_modeling,
-        "seq2seq": _copy,
+        "seq2seq": _copy_sequences,
     }[options.task]
     return reader(name, resolve_source(name, options.task), options)
 
@@ -270,7 +270,7 @@ def _language_modeling(name: str, source: str, options: ReadOptions) -> Splits:
     return Splits(datasets, {"vocabulary": tuple(vocabulary), "embedding_matrix": matrix, "sequence_length": length})
 
 
-def _copy(name: str, source: str, options: ReadOptions) -> Splits:
+def _copy_sequences(name: str, source: str, options: ReadOptions) -> Splits:
     # The target is the copied tokens and one start or end token.
     length = options.sequence_length or COPY_LENGTH + 1
     if length < 2:

@@ -29,10 +29,18 @@ if TYPE_CHECKING:
     from kerazoo.models import ModelInfo
 
 logger = logging.getLogger("kerazoo.training")
-CONFIG_FILE, METRICS_FILE, CURVES_FILE, MODEL_FILE = "config.json", "metrics.json", "curves.png", "model.keras"
+CONFIG_FILE, METRICS_FILE, CURVES_FILE, KERAS_MODEL_FILE = "config.json", "metrics.json", "curves.png", "model.keras"
 VOCABULARY_FILE, LOGS_FOLDER, CHECKPOINT_FOLDER = "vocabulary.txt", "logs", "checkpoint"
 # Everything a run writes into its folder; `overwrite=True` removes these and nothing else.
-RUN_CONTENTS = (CONFIG_FILE, METRICS_FILE, CURVES_FILE, MODEL_FILE, VOCABULARY_FILE, LOGS_FOLDER, CHECKPOINT_FOLDER)
+RUN_CONTENTS = (
+    CONFIG_FILE,
+    METRICS_FILE,
+    CURVES_FILE,
+    KERAS_MODEL_FILE,
+    VOCABULARY_FILE,
+    LOGS_FOLDER,
+    CHECKPOINT_FOLDER,
+)
 # A run may be resumed with more (or fewer) epochs; every other setting belongs to the folder.
 RESUMABLE_CHANGES = ("epochs",)
 
@@ -291,7 +299,7 @@ def _has_tensorboard() -> bool:
 def _write_run(output: Path, network, dataset, history, test: dict) -> None:
     from kerazoo.training.saving import save_model  # imports Keras
 
-    save_model(network, output / MODEL_FILE, include_optimizer=False)
+    save_model(network, output / KERAS_MODEL_FILE, include_optimizer=False)
     if dataset.vocabulary:
         with atomic_path(output / VOCABULARY_FILE) as temporary:
             temporary.write_text("\n".join(dataset.vocabulary) + "\n", encoding="utf8")
