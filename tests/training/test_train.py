@@ -1,6 +1,7 @@
 """`kerazoo train` and `kerazoo.training.train`: the main job end to end on offline data, for every task."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerazoo import cli, training
+from kerazoo import cli, data, training
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data pipelines")
 QUICK = ["--epochs", "1", "--batch-size", "128"]
@@ -36,11 +37,26 @@ def _run(*arguments, **kwargs):
 def test_train_runs_end_to_end_in_a_subprocess_and_writes_the_run(tmp_path):
     run = _run("-m", "kerazoo.cli", "train", "lenet5", *QUICK, "--output", str(tmp_path))
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "test accuracy:" in run.stdout
     assert {"config.json", "metrics.json", "curves.png", "model.keras", "checkpoint"} <= set(os.listdir(tmp_path))
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert (config["model"], config["epochs"], config["batch_size"]) == ("lenet5", 1, 128)
+    assert (tmp_path / "curves.png").read_bytes().startswith(b"\x89PNG")
+    assert json.loads((tmp_path / "checkpoint" / "checkpoint.json").read_text())["epochs_completed"] == 1
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert len(metrics["history"]["val_accuracy"]) == 1 and 0.0 <= metrics["test"]["accuracy"] <= 1.0
-    assert keras.saving.load_model(tmp_path / "model.keras").output_shape == (None, 10)
+    test = metrics["test"]
+    assert f"test accuracy: {test['accuracy']:.4f}, loss: {test['loss']:.4f}" in run.stdout  # printed as written
+    assert len(metrics["history"]["val_accuracy"]) == 1
+    # Chance on ten digits is 0.1 and a uniform guess's loss ln(10); one epoch reaches about 0.68 and 1.87.
+    assert test["accuracy"] > 0.3 and test["loss"] < math.log(10)
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    assert model.output_shape == (None, 10)
+    # The accuracy written is the saved model's on the held-out split, recomputed here from the predictions.
+    correct = total = 0
+    for images, labels in data.load(task="image-classification", batch_size=128).test:
+        predicted = np.argmax(model.predict(images, verbose=0), axis=-1)
+        correct += int(np.sum(predicted == np.asarray(labels).reshape(-1)))
+        total += len(predicted)
+    assert correct / total == pytest.approx(test["accuracy"], abs=1e-6)
 
 
 def test_config_json_repeats_a_run_and_the_command_line_overrides_it(tmp_path, capsys):
@@ -106,8 +122,14 @@ TINY_TRANSFORMER = ["--set", "dim=16", "--set", "num_heads=2", "--set", "ffn_dim
 def test_text_language_and_seq2seq_models_train_on_their_offline_defaults(model, settings, metric, tmp_path, capsys):
     assert cli.main(["train", model, *QUICK, *settings, "--output", str(tmp_path)]) == 0
     test_line = capsys.readouterr().out.splitlines()[-1]
-    assert test_line.startswith("test ") and f"{metric}: " in test_line
-    assert (tmp_path / "vocabulary.txt").read_text().startswith("\n")  # id 0 is padding, ""
+    test = json.loads((tmp_path / "metrics.json").read_text())["test"]
+    assert test_line == "test " + ", ".join(f"{name}: {value:.4f}" for name, value in test.items())  # as written
+    assert f"{metric}: " in test_line and math.isfinite(test["loss"])
+    vocabulary = (tmp_path / "vocabulary.txt").read_text().splitlines()
+    assert vocabulary[0] == ""  # id 0 is padding, ""
+    if metric == "perplexity":
+        # A uniform guess over the vocabulary has perplexity len(vocabulary); one epoch gets about 0.8 of it.
+        assert test["perplexity"] == pytest.approx(math.exp(test["loss"])) and test["perplexity"] < len(vocabulary)
     assert (tmp_path / "logs" / "train").is_dir()
     keras.saving.load_model(tmp_path / "model.keras")
 
@@ -118,7 +140,9 @@ def test_a_text_classifier_starts_from_a_word2vec_run(tmp_path, capsys):
     run = ["train", "lstm_classifier", *QUICK, "--set", "units=8", "--embeddings", str(tmp_path / "w2v")]
     assert cli.main([*run, "--output", str(tmp_path / "run")]) == 0
     model = keras.saving.load_model(tmp_path / "run" / "model.keras")
-    assert model.get_layer("embedding").output_dim == 8
+    # Found by kind, not name: kerazoo.names owns the embedding's name.
+    (embedding,) = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
+    assert embedding.output_dim == 8
     assert json.loads((tmp_path / "run" / "config.json").read_text())["embeddings"] == str(tmp_path / "w2v")
 
 
@@ -132,6 +156,9 @@ def test_train_reads_a_tfds_dataset(tmp_path):
         assert cli.main(run) == 0
     assert {"model.keras", "metrics.json"} <= set(os.listdir(tmp_path))
     assert json.loads((tmp_path / "config.json").read_text())["data"] == "tfds:mnist"
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert len(metrics["history"]["loss"]) == 1 and math.isfinite(metrics["test"]["loss"])
+    assert keras.saving.load_model(tmp_path / "model.keras").output_shape == (None, 10)  # mnist's ten classes
 
 
 def test_an_output_that_cannot_be_created_is_refused_before_training(tmp_path, capsys):
