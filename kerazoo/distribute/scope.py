@@ -43,7 +43,9 @@ def get_strategy(kind: str = "auto", *, tpu: str | None = None):
     return _tf.strategy(kind, tpu)
 
 
-def resolve(kind: str = "auto", *, layout_map=None, model_parallel: int | None = None, tpu: str | None = None):
+def resolve(
+    kind: str = "auto", *, layout_map=None, model_parallel: int | None = None, tpu: str | None = None
+) -> Distribution:
     """The `Distribution` that `scope` would enter, without entering it. Arguments as in `scope`."""
     import keras
 

@@ -27,9 +27,9 @@ def remainder_policy(distribution: distribute.Distribution, remainder: str | Non
     Args:
         distribution: where the model trains.
         remainder: the caller's choice, checked: "keep", "drop" or "pad" (zero-weight filler rows, so each
-            replica gets an equal share and every example counts). None picks the default: "keep" on one
-            replica, where a short batch costs nothing; "drop" on several, where every replica needs an
-            equal share of every batch (a static batch size) and "pad" would need sample weights.
+            replica gets an equal share and every example counts; arrays only). None picks the default:
+            "keep" on one replica, where a short batch costs nothing; "drop" on several, where every
+            replica needs an equal share of every batch, whatever the input.
 
     Returns:
         "keep", "drop" or "pad".
