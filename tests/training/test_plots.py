@@ -153,9 +153,13 @@ def test_epoch_marks_are_labelled_vertical_lines_on_every_panel():
 
 
 def test_word2vec_history_is_a_grid_of_panels_named_after_their_series():
-    figure = word2vec_history_figure(_word2vec_model())
+    model = _word2vec_model()
+    figure = word2vec_history_figure(model)
     titles = [axis.get_title() for axis in figure.axes]
     assert titles == ["loss", "words per second", "SimLex-999 (Spearman)", "learning rate"]
+    for axis, series in zip(figure.axes, ("loss", "words_per_second", "simlex999", "learning_rate"), strict=True):
+        (line,) = axis.get_lines()
+        assert list(line.get_ydata()) == [record[series] for record in model.training_history], axis.get_title()
     assert len({axis.get_subplotspec().rowspan.start for axis in figure.axes}) == 2
     assert not any("train" in _legend(axis) for axis in figure.axes)  # no series is mislabelled "train"
 
@@ -177,10 +181,14 @@ def test_word2vec_history_is_written_as_a_png(tmp_path):
 
 
 def test_a_comparison_draws_one_line_per_run_on_each_metrics_panel():
-    runs = {name: {"val_accuracy": [0.5, 0.6], "val_loss": [0.7, 0.6]} for name in ("frozen", "fine-tuned", "random")}
+    runs = {
+        name: {"val_accuracy": [0.5, 0.6 + step], "val_loss": [0.7, 0.6 - step]}
+        for name, step in (("frozen", 0.0), ("fine-tuned", 0.1), ("random", 0.2))
+    }
     figure = comparison_figure(runs, metrics=("val_accuracy", "val_loss"))
     assert [axis.get_title() for axis in figure.axes] == ["validation accuracy", "validation loss"]
-    assert all(len(axis.get_lines()) == 3 for axis in figure.axes)
+    for axis, metric in zip(figure.axes, ("val_accuracy", "val_loss"), strict=True):
+        assert [list(line.get_ydata()) for line in axis.get_lines()] == [run[metric] for run in runs.values()]
     assert [text.get_text() for text in figure.legends[0].get_texts()] == ["frozen", "fine-tuned", "random"]
 
 

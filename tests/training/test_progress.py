@@ -1,6 +1,7 @@
 """What a run costs is said early: the model's size, then the time per epoch, and a warning for a long run."""
 
 import logging
+import re
 
 import keras
 import numpy as np
@@ -20,7 +21,14 @@ def test_the_size_and_the_time_per_epoch_are_logged_after_the_first_steps(caplog
         _fit(CostEstimate())
     messages = [record.getMessage() for record in caplog.records]
     assert messages[0] == "tiny: 15 parameters"
-    assert "s per epoch" in messages[1] and "for the 2 epoch(s) to go" in messages[1]
+    estimate = re.fullmatch(
+        r"\nabout (.+) per epoch \((\S+) s per step\), (.+) for the 2 epoch\(s\) to go", messages[1]
+    )
+    assert estimate, messages[1]
+    assert 0 < float(estimate[2]) < 60  # a 15-parameter model's step, timed
+    assert all(re.fullmatch(r"\d+ (h|min|s)( \d+ (min|s))?", estimate[i]) for i in (1, 3)), messages[
+        1
+    ]  # as duration says
     assert len(messages) == 2  # said once, not every epoch
 
 
