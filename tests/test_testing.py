@@ -156,6 +156,24 @@ def test_a_layer_that_computes_large_angles_in_16_bits_fails_the_mixed_precision
 
 
 @serializable
+class SoftmaxWithoutMaxSubtraction(keras.layers.Layer):
+    """A hand-written softmax over sharp logits in the compute dtype: exp(60) overflows float16 to inf."""
+
+    def call(self, x):
+        scores = ops.exp(20.0 * x)
+        return scores / ops.sum(scores, axis=-1, keepdims=True)
+
+
+def overflows_float16(x):
+    return SoftmaxWithoutMaxSubtraction()(x)
+
+
+def test_a_layer_that_overflows_float16_fails_the_mixed_precision_check():
+    message = gate_failure("mixed precision", overflows_float16, SEQUENCE, policies=("mixed_float16",))
+    assert "under mixed_float16 the forward pass returned NaN or inf (" in message
+
+
+@serializable
 class KerasWillNotCompile(keras.layers.Dense):
     """A Dense layer that declares it cannot be XLA-compiled, as Keras's own lookup layers do."""
 
