@@ -29,8 +29,11 @@ def train_vectors(output: Path, *, vector_size: int, epochs: int, seed: int) -> 
     from gensim.test.utils import datapath
 
     corpus = embeddings.Corpus(datapath(data.CORPORA["wiki"]))
-    model = embeddings.train_word2vec(corpus, vector_size=vector_size, epochs=epochs, min_count=3, seed=seed)
-    print(f"word2vec: {len(model.wv)} words; last epoch loss {model.training_history[-1]['loss']:.0f}")
+    report = embeddings.TrainingReport()
+    model = embeddings.train_word2vec(
+        corpus, vector_size=vector_size, epochs=epochs, min_count=3, seed=seed, callbacks=[report]
+    )
+    print(f"word2vec: {len(model.wv)} words; last epoch loss {report.training_history[-1]['loss']:.0f}")
     embeddings.save(model, output / "word2vec" / embeddings.persistence.MODEL_FILE)
     return output / "word2vec"
 

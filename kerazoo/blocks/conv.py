@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from keras import layers
 
+from kerazoo import names
 from kerazoo._validation import (
     boolean_flags,
     require_activation,
@@ -56,9 +57,9 @@ def conv_bn_act(x, filters: int, kernel_size: int = 3, *, strides: int = 1, acti
         padding=padding,
         use_bias=False,  # BatchNormalization's offset makes a bias redundant
         kernel_initializer="he_normal",
-        name=f"{name}_conv",
+        name=f"{name}_{names.CONV}",
     )(x)
-    x = layers.BatchNormalization(epsilon=BATCH_NORM_EPSILON, name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(epsilon=BATCH_NORM_EPSILON, name=f"{name}_{names.BATCH_NORM}")(x)
     if activation is not None:
         x = layers.Activation(activation, name=f"{name}_act")(x)
     return x
@@ -126,7 +127,7 @@ def residual_block(
     out_channels = 4 * filters if bottleneck else filters
     shortcut = x
     if strides != 1 or x.shape[-1] != out_channels:
-        shortcut = conv_bn_act(x, out_channels, 1, strides=strides, activation=None, name=f"{name}_proj")
+        shortcut = conv_bn_act(x, out_channels, 1, strides=strides, activation=None, name=f"{name}_{names.PROJECTION}")
     if bottleneck:
         stride_1x1, stride_3x3 = (strides, 1) if variant == "v1" else (1, strides)
         y = conv_bn_act(x, filters, 1, strides=stride_1x1, name=f"{name}_1")

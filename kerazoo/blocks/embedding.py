@@ -52,15 +52,47 @@ def token_and_position_embedding(
             f"max_length={max_length}"
         )
     name = name or unique_name("embedding")
-    x = layers.Embedding(
+    x, _ = embed_tokens(
+        tokens,
+        vocab_size,
+        max_length,
+        dim,
+        position=position,
+        mask_zero=mask_zero,
+        embeddings_initializer=embeddings_initializer,
+        token_name=f"{name}_token",
+        position_name=f"{name}_position",
+    )
+    return x
+
+
+def embed_tokens(
+    tokens,
+    vocab_size: int,
+    max_length: int,
+    dim: int,
+    *,
+    position: str,
+    token_name: str,
+    position_name: str,
+    mask_zero: bool = True,
+    reversible: bool = False,
+    embeddings_initializer=None,
+):
+    """The token table (a `ReversibleEmbedding` when `reversible`, to tie an output projection to it) and
+    the positions, named as given; returns the embedded tokens and the token layer, which a model holds on
+    to (to load pre-trained vectors into it, or to project back onto the vocabulary)."""
+    table = layers.ReversibleEmbedding if reversible else layers.Embedding
+    token_layer = table(
         vocab_size,
         dim,
         mask_zero=mask_zero,
         embeddings_initializer=embeddings_initializer or "uniform",
-        name=f"{name}_token",
-    )(tokens)
-    position_layer = position_embedding(position, max_length, name=f"{name}_position")
-    return position_layer(x) if position_layer else x
+        name=token_name,
+    )
+    x = token_layer(tokens)
+    position_layer = position_embedding(position, max_length, name=position_name)
+    return (position_layer(x) if position_layer else x), token_layer
 
 
 def position_embedding(position: str, max_length: int, *, name: str):

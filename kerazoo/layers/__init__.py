@@ -8,7 +8,7 @@ from kerazoo.layers.position_embedding import PositionEmbedding
 from kerazoo.layers.segment_embedding import SegmentEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
 from kerazoo.layers.text import standardize_words, standardize_words_keep_case, words
-from kerazoo.layers.transformer_decoder import TransformerDecoder
+from kerazoo.layers.transformer import TransformerDecoder, TransformerEncoder
 
 __all__ = [
     "AttentionPooling",
@@ -18,6 +18,7 @@ __all__ = [
     "SegmentEmbedding",
     "SinusoidalPositionEmbedding",
     "TransformerDecoder",
+    "TransformerEncoder",
     "apply_rotary",
     "gelu_erf",
     "gelu_tanh",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import zipfile
 from collections.abc import Callable, Mapping
 
@@ -12,9 +11,10 @@ import keras
 import numpy as np
 from keras import layers
 
+from kerazoo import names
 from kerazoo._validation import require_activation, require_choice, require_positive_int, require_rate
 
-POOLINGS = (None, "avg", "max")
+IMAGE_POOLINGS = (None, "avg", "max")
 
 
 def image_input(input_shape, input_tensor, default_shape: tuple):
@@ -35,7 +35,7 @@ def image_input(input_shape, input_tensor, default_shape: tuple):
 
 def check_image_head(*, include_top, pooling, classes, classifier_activation) -> None:
     """Validates the keras.applications-style head arguments before any layer is built."""
-    require_choice("pooling", pooling, POOLINGS)
+    require_choice("pooling", pooling, IMAGE_POOLINGS)
     require_positive_int(classes=classes)
     require_activation("classifier_activation", classifier_activation)
     if not isinstance(include_top, bool):
@@ -84,7 +84,7 @@ def image_model(
     return model
 
 
-def classifier(x, classes: int, activation, *, name: str = "predictions"):
+def classifier(x, classes: int, activation, *, name: str = names.HEAD):
     """The final Dense layer, in float32 under mixed precision so softmax and losses stay stable."""
     return layers.Dense(classes, activation=activation, dtype="float32", name=name)(x)
 
@@ -94,7 +94,7 @@ def check_sequence_sizes(*, dropout: float = 0.0, **sizes) -> None:
     require_rate(dropout=dropout)
 
 
-def token_input(name: str = "tokens", max_length: int | None = None):
+def token_input(name: str = names.TOKENS, max_length: int | None = None):
     """An int32 id input of `max_length` steps: a static length is what XLA and TPUs compile best; None
     accepts any length."""
     if max_length is not None:
@@ -118,12 +118,11 @@ def embedding_initializer(embedding_matrix, vocab_size: int, dim: int):
     return matrix
 
 
-def set_token_embeddings(model: keras.Model, layer_name: str, matrix, trainable: bool) -> None:
-    """Copies pre-trained vectors into the token table after building, so the config stays small.
+def set_token_embeddings(layer: layers.Embedding, matrix, trainable: bool) -> None:
+    """Copies pre-trained vectors into a built token table, so the config stays small.
 
     A `Constant` initializer would put the whole matrix into the model's JSON config.
     """
-    layer = model.get_layer(layer_name)
     if matrix is not None:
         layer.embeddings.assign(matrix)
     layer.trainable = trainable
@@ -146,7 +145,7 @@ def load_weights(model: keras.Model, path, *, include_top: bool = True, classes:
             "truncated, or not a Keras weights file."
         ) from None
     if include_top and classes is not None:
-        file_classes = _top_classes(saved)
+        file_classes = _top_classes(saved, model)
         if file_classes is not None and file_classes != classes:
             raise ValueError(
                 f"`classes`={classes} does not fit the weights file {path!r}, whose top has {file_classes} classes. "
@@ -194,12 +193,21 @@ def h5_variable_shapes(source) -> dict[str, list[tuple]]:
     return shapes
 
 
-def _top_classes(saved: Mapping[str, list[tuple]]) -> int | None:
-    """Output width of the last Dense layer in the file (Keras names them dense, dense_1, ... in order)."""
-    dense = [(int(m.group(1) or 0), group) for group in saved if (m := re.search(r"/dense(?:_(\d+))?$", group))]
-    if not dense:
+def _top_classes(saved: Mapping[str, list[tuple]], model: keras.Model) -> int | None:
+    """The class count of the file's head: what is left of its shapes once the model's layers below the head
+    are accounted for, when that is one head of another width; None otherwise."""
+    head = model.get_layer(names.HEAD)
+    below = [tuple(w.shape) for w in model.weights if not w.path.startswith(f"{head.name}/")]
+    remaining = sorted(shape for shapes in saved.values() for shape in shapes)
+    for shape in below:
+        if shape not in remaining:
+            return None
+        remaining.remove(shape)
+    features = head.kernel.shape[0]
+    kernel = [shape for shape in remaining if len(shape) == 2 and shape[0] == features]
+    if len(remaining) != 2 or len(kernel) != 1 or (kernel[0][1],) not in remaining:
         return None
-    return saved[max(dense)[1]][0][-1]
+    return kernel[0][1]
 
 
 def _contains(found: list, expected: list) -> bool:

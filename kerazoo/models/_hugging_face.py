@@ -12,6 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from kerazoo import names
+from kerazoo._optional import require
+from kerazoo.layers import gelu_erf, gelu_tanh
 from kerazoo.models._transplant import Checkpoint
 
 
@@ -33,8 +36,6 @@ def read_hugging_face_weights(folder: Path) -> tuple[dict, str]:
 
 
 def _read_safetensors(path: Path) -> dict:
-    from kerazoo._optional import require
-
     SafetensorError = require("safetensors", "Reading Hugging Face checkpoints").SafetensorError
     load_file = require("safetensors.numpy", "Reading Hugging Face checkpoints").load_file
 
@@ -48,8 +49,6 @@ _HF_ACTIVATIONS = ("gelu_new", "gelu_pytorch_tanh", "gelu", "relu")
 
 
 def _activation(config, key: str):
-    from kerazoo.layers import gelu_erf, gelu_tanh
-
     name = config.get(key, "gelu_new")
     if name not in _HF_ACTIVATIONS:
         raise ValueError(f"config.json's {key}={name!r} is not one kerazoo has; allowed: {list(_HF_ACTIVATIONS)}")
@@ -78,27 +77,31 @@ def _gpt2_from_hugging_face(config, arrays, origin):
     }
     head_dim = dim // heads
 
+    embeddings = {names.TOKEN_EMBEDDING: "wte.weight", names.POSITION_EMBEDDING: "wpe.weight"}
+    norms = {names.norm(names.SELF_ATTENTION): "ln_1", names.norm(names.FFN): "ln_2"}
+    linears = {names.FFN_INNER: "c_fc", names.FFN_OUTER: "c_proj"}  # GPT-2's Conv1D stores (in, out), as Keras
+
     def fetch(path: str):
-        if path in ("token_embedding/embeddings", "position_embedding/embeddings"):
-            return "wte.weight" if path.startswith("token") else "wpe.weight"
-        if path.startswith("final_norm/"):
-            return f"ln_f.{_NORM[path.rsplit('/', 1)[1]]}"
-        block, layer, *rest = path.split("/")
-        number = re.fullmatch(r"block(\d+)", block)
-        if number is None or not rest:
-            raise KeyError(path)
-        prefix, weight = f"h.{int(number[1]) - 1}.", rest[-1]
-        if layer in ("self_attention_norm", "ffn_norm"):
-            return f"{prefix}{'ln_1' if layer == 'self_attention_norm' else 'ln_2'}.{_NORM[weight]}"
-        if layer in ("ffn_inner", "ffn_outer"):  # GPT-2's Conv1D stores (in, out), as Keras does
-            return f"{prefix}mlp.{'c_fc' if layer == 'ffn_inner' else 'c_proj'}.{_LINEAR[weight]}"
+        layer, *rest = path.split("/")
+        if layer in embeddings:
+            return embeddings[layer]
+        if layer == names.FINAL_NORM:
+            return f"ln_f.{_NORM[rest[-1]]}"
+        number, (sublayer, *rest) = _layer_number(layer, names.DECODER), rest
+        prefix, weight = f"h.{number}.", rest[-1]
+        if sublayer in norms:
+            return f"{prefix}{norms[sublayer]}.{_NORM[weight]}"
+        if sublayer in linears:
+            return f"{prefix}mlp.{linears[sublayer]}.{_LINEAR[weight]}"
         projection = rest[0]
-        if projection == "attention_output":
+        if sublayer != names.SELF_ATTENTION:
+            raise KeyError(path)
+        if projection == names.ATTENTION_OUTPUT:
             value = checkpoint.take(f"{prefix}attn.c_proj.{_LINEAR[weight]}")
             return value.reshape(heads, head_dim, dim) if weight == "kernel" else value
         # Query, key and value are the thirds of the fused c_attn.
         fused = checkpoint.take(f"{prefix}attn.c_attn.{_LINEAR[weight]}", partial=True)
-        part = np.split(fused, 3, axis=-1)[("query", "key", "value").index(projection)]
+        part = np.split(fused, 3, axis=-1)[names.ATTENTION_PROJECTIONS.index(projection)]
         return part.reshape(dim, heads, head_dim) if weight == "kernel" else part.reshape(heads, head_dim)
 
     return "gpt", settings, fetch, checkpoint
@@ -108,7 +111,7 @@ def _bert_from_hugging_face(config, arrays, origin):
     # BertFor... models save under "bert."; older checkpoints also store the position_ids buffer.
     arrays = {key.removeprefix("bert."): value for key, value in arrays.items()}
     arrays.pop("embeddings.position_ids", None)
-    checkpoint = Checkpoint(arrays, origin)
+    checkpoint = Checkpoint(arrays, origin, has_head="classifier.weight" in arrays)
     dim, heads = config["hidden_size"], config["num_attention_heads"]
     head_dim = dim // heads
     settings = {
@@ -123,48 +126,58 @@ def _bert_from_hugging_face(config, arrays, origin):
         "layer_norm_epsilon": config.get("layer_norm_eps", 1e-12),
         "activation": _activation(config, "hidden_act"),
         "pooling": "cls",
-        "include_top": "classifier.weight" in arrays,
+        "include_top": checkpoint.has_head,
     }
     if settings["include_top"]:
         settings.update(num_classes=arrays["classifier.weight"].shape[0], classifier_activation=None)
-    embeddings = {"embedding_token": "word", "embedding_position": "position", "segment_embedding": "token_type"}
+    embeddings = {
+        names.TOKEN_EMBEDDING: "word",
+        names.POSITION_EMBEDDING: "position",
+        names.SEGMENT_EMBEDDING: "token_type",
+    }
+    dense = {names.POOLER: "pooler.dense", names.HEAD: "classifier"}
+    sublayers = {
+        names.norm(names.SELF_ATTENTION): "attention.output.LayerNorm",
+        names.FFN_INNER: "intermediate.dense",
+        names.FFN_OUTER: "output.dense",
+        names.norm(names.FFN): "output.LayerNorm",
+    }
 
     def fetch(path: str):
         layer, *rest = path.split("/")
         weight = rest[-1]
         if layer in embeddings:
             return checkpoint.take(f"embeddings.{embeddings[layer]}_embeddings.weight")
-        if layer == "embedding_norm":
+        if layer == names.EMBEDDING_NORM:
             return checkpoint.take(f"embeddings.LayerNorm.{_NORM[weight]}")
-        if layer in ("pooler", "predictions"):
-            source = "pooler.dense" if layer == "pooler" else "classifier"
-            value = checkpoint.take(f"{source}.{_LINEAR[weight]}")
+        if layer in dense:
+            value = checkpoint.take(f"{dense[layer]}.{_LINEAR[weight]}")
             return value.T if weight == "kernel" else value
-        match = re.fullmatch(r"encoder(\d+)_(\w+)", layer)
-        if match is None:
-            raise KeyError(path)
-        prefix, part = f"encoder.layer.{int(match[1]) - 1}.", match[2]
-        if part == "self_attention":
+        number, (part, *rest) = _layer_number(layer, names.ENCODER), rest
+        prefix = f"encoder.layer.{number}."
+        if part == names.SELF_ATTENTION:
             projection = rest[0]
-            if projection == "attention_output":
+            if projection == names.ATTENTION_OUTPUT:
                 value = checkpoint.take(f"{prefix}attention.output.dense.{_LINEAR[weight]}")
                 return value.T.reshape(heads, head_dim, dim) if weight == "kernel" else value
             value = checkpoint.take(f"{prefix}attention.self.{projection}.{_LINEAR[weight]}")
             return value.T.reshape(dim, heads, head_dim) if weight == "kernel" else value.reshape(heads, head_dim)
-        sources = {
-            "self_attention_norm": f"{prefix}attention.output.LayerNorm",
-            "ffn_inner": f"{prefix}intermediate.dense",
-            "ffn_outer": f"{prefix}output.dense",
-            "ffn_norm": f"{prefix}output.LayerNorm",
-        }
-        if part not in sources:
+        if part not in sublayers:
             raise KeyError(path)
-        if part.endswith("norm"):
-            return checkpoint.take(f"{sources[part]}.{_NORM[weight]}")
-        value = checkpoint.take(f"{sources[part]}.{_LINEAR[weight]}")
+        if weight in _NORM:
+            return checkpoint.take(f"{prefix}{sublayers[part]}.{_NORM[weight]}")
+        value = checkpoint.take(f"{prefix}{sublayers[part]}.{_LINEAR[weight]}")
         return value.T if weight == "kernel" else value
 
     return "transformer_classifier", settings, fetch, checkpoint
+
+
+def _layer_number(layer: str, stack: str) -> int:
+    """The 0-based index of `layer` in a stack kerazoo numbers from 1 (`decoder3` -> 2)."""
+    number = re.fullmatch(rf"{stack}(\d+)", layer)
+    if number is None:
+        raise KeyError(layer)
+    return int(number[1]) - 1
 
 
 _NORM = {"gamma": "weight", "beta": "bias"}

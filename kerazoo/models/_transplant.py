@@ -7,16 +7,21 @@ from collections.abc import Callable
 
 import numpy as np
 
+from kerazoo import models, names
+
 
 class MissingTensor(ValueError):
     """A tensor the mapping looks for is not in the checkpoint."""
 
 
 class Checkpoint:
-    """A source's named arrays; each must be taken, and the conversion fails if one is left over."""
+    """A source's named arrays; each must be taken, and the conversion fails if one is left over.
 
-    def __init__(self, arrays: dict, origin: str):
-        self.arrays, self.origin = arrays, origin
+    `has_head`: the checkpoint holds a classifier head; without one, a head the options ask for starts fresh.
+    """
+
+    def __init__(self, arrays: dict, origin: str, *, has_head: bool = False):
+        self.arrays, self.origin, self.has_head = arrays, origin, has_head
         self.taken: set[str] = set()
 
     def take(self, name: str, *, partial: bool = False) -> np.ndarray:
@@ -58,7 +63,7 @@ def transplant(model, checkpoint: Checkpoint, fetch: Callable[[str], object]) ->
     then requires every source tensor to have been used. `fetch(path)` gives the source tensor's name, or
     the array itself where it must be reshaped or split."""
     for variable in model.weights:
-        if variable.path.startswith("predictions/") and not _provides_head(checkpoint):
+        if variable.path.startswith(f"{names.HEAD}/") and not checkpoint.has_head:
             continue  # a head the user asked for on top of a backbone checkpoint starts fresh
         try:
             found = fetch(variable.path)
@@ -79,13 +84,9 @@ def transplant(model, checkpoint: Checkpoint, fetch: Callable[[str], object]) ->
     checkpoint.require_all_taken(model.name)
 
 
-def _provides_head(checkpoint: Checkpoint) -> bool:
-    return any(name.startswith("classifier.") for name in checkpoint.arrays)
-
-
-def build(name: str, settings: dict, options: dict):
-    from kerazoo import models
-
+def build_for_checkpoint(name: str, settings: dict, options: dict):
+    """Model `name` with the settings a checkpoint fixes and the user's `options`, which may change only
+    what the checkpoint leaves free."""
     clashes = sorted(key for key in options if key in settings and options[key] != settings[key] and key not in _FREE)
     if clashes:
         fixed = ", ".join(f"{key}={settings[key]!r}" for key in clashes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from keras import layers
 
-from kerazoo import blocks
+from kerazoo import blocks, names
 from kerazoo._validation import require_positive_int
 from kerazoo.models._common import check_image_head, image_input, image_model
 from kerazoo.models.registry import image_input_spec, register
@@ -146,7 +146,7 @@ def _resnet(
     for stage, units in enumerate(stages):
         for unit in range(units):
             strides = 2 if unit == 0 and stage > 0 else 1
-            name_prefix = f"conv{stage + 2}_block{unit + 1}"
+            name_prefix = names.resnet_unit(stage + 2, unit + 1)
             x = blocks.residual_block(
                 x, width * 2**stage, strides=strides, bottleneck=bottleneck, variant=variant, name=name_prefix
             )

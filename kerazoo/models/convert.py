@@ -17,10 +17,14 @@ import json
 import os
 from pathlib import Path
 
+import keras
 import numpy as np
 
+from kerazoo import models, names
+from kerazoo.layers import gelu_tanh
+from kerazoo.models._common import h5_variable_shapes
 from kerazoo.models._hugging_face import HUGGING_FACE, HUGGING_FACE_TARGETS, read_hugging_face_weights
-from kerazoo.models._transplant import Checkpoint, build, renamer, transplant
+from kerazoo.models._transplant import Checkpoint, build_for_checkpoint, renamer, transplant
 
 
 def from_keras_applications(source, *, input_shape=None):
@@ -39,16 +43,12 @@ def from_keras_applications(source, *, input_shape=None):
     Returns:
         The zoo model, with the top (1000 classes, softmax) when the source has one, else `include_top=False`.
     """
-    import keras
-
-    from kerazoo import models
-
     reference = _reference_resnet50(source, input_shape)
-    top = any(layer.name == "predictions" for layer in reference.layers)
+    top = any(layer.name == names.HEAD for layer in reference.layers)
     shape = tuple(input_shape or reference.input_shape[1:])
     if top:
-        classes = reference.get_layer("predictions").units
-        activation = reference.get_layer("predictions").activation
+        classes = reference.get_layer(names.HEAD).units
+        activation = reference.get_layer(names.HEAD).activation
         model = models.resnet50(variant="v1", input_shape=shape, classes=classes, classifier_activation=activation)
     else:
         model = models.resnet50(variant="v1", input_shape=shape, include_top=False)
@@ -57,12 +57,12 @@ def from_keras_applications(source, *, input_shape=None):
     for layer in model.layers:
         if not layer.weights or isinstance(layer, keras.layers.BatchNormalization):
             continue
-        name = layer.name.replace("_proj_", "_0_")  # kerazoo's projection shortcut is keras.applications' "_0"
+        name = _keras_applications_name(layer.name)
         if name not in sources:
             raise ValueError(f"The source model has no layer {name!r} for {layer.name!r}; is it a ResNet50?")
         if isinstance(layer, keras.layers.Conv2D):
             _fold_conv(layer, sources[name], model, sources)
-            used.update({name, name.replace("_conv", "_bn")})
+            used.update({name, _batch_norm_of(name)})
         else:
             _copy(layer, sources[name].get_weights(), name)
             used.add(name)
@@ -72,16 +72,22 @@ def from_keras_applications(source, *, input_shape=None):
     return model
 
 
-def _reference_resnet50(source, input_shape):
-    import keras
+def _keras_applications_name(name: str) -> str:
+    """kerazoo's projection shortcut is keras.applications' unit part "0"."""
+    return name.replace(f"_{names.PROJECTION}_", "_0_")
 
+
+def _batch_norm_of(conv_name: str) -> str:
+    """The batch normalization after a `conv_bn_act`'s convolution."""
+    return conv_name.removesuffix(f"_{names.CONV}") + f"_{names.BATCH_NORM}"
+
+
+def _reference_resnet50(source, input_shape):
     if isinstance(source, keras.Model):
         return source
     path = Path(os.path.expanduser(os.fspath(source)))
     if not path.is_file():
         raise FileNotFoundError(f"`source` is neither a keras.applications model nor a file: {str(path)!r}")
-    from kerazoo.models._common import h5_variable_shapes
-
     top = "notop" not in path.name
     reference = keras.applications.ResNet50(
         weights=None, include_top=top, input_shape=tuple(input_shape) if input_shape else None
@@ -105,8 +111,8 @@ def _fold_conv(layer, conv, model, sources) -> None:
     """The source convolution's kernel, and its bias folded into the following batch normalization."""
     kernel, bias = conv.get_weights()
     _copy(layer, [kernel], conv.name)
-    source_bn = sources[conv.name.replace("_conv", "_bn")]
-    target_bn = model.get_layer(layer.name.replace("_conv", "_bn"))
+    source_bn = sources[_batch_norm_of(conv.name)]
+    target_bn = model.get_layer(_batch_norm_of(layer.name))
     gamma, beta, mean, variance = source_bn.get_weights()
     folded = [gamma, beta, mean - bias, variance + source_bn.epsilon - target_bn.epsilon]
     _copy(target_bn, folded, source_bn.name)
@@ -142,8 +148,6 @@ def convert(source, *, to: str | None = None, **options):
 
 def _identify(source) -> tuple[str, str]:
     """(the kind of source, the zoo model it converts to), from as little as tells them apart."""
-    import keras
-
     if isinstance(source, keras.Model):
         kind = type(source).__name__
         if kind in _KERAS_HUB:
@@ -196,7 +200,7 @@ def from_keras_hub(source, **options):
         raise ValueError(f"`source` is a keras-hub {kind}; kerazoo converts {', '.join(sorted(_KERAS_HUB))}.")
     config = backbone.get_config()
     name, settings, rename = _KERAS_HUB[kind](config)
-    model = build(name, settings, options)
+    model = build_for_checkpoint(name, settings, options)
     arrays = {variable.path: np.asarray(variable.numpy()) for variable in backbone.weights}
     transplant(model, Checkpoint(arrays, f"keras-hub {kind}"), rename)
     return model
@@ -226,7 +230,7 @@ def from_hugging_face(folder, **options):
         )
     arrays, origin = read_hugging_face_weights(folder)
     name, settings, fetch, checkpoint = HUGGING_FACE[kind](config, arrays, origin)
-    model = build(name, settings, options)
+    model = build_for_checkpoint(name, settings, options)
     transplant(model, checkpoint, fetch)
     return model
 
@@ -247,27 +251,23 @@ def _keras_hub_sizes(config) -> dict:
     }
 
 
-# keras-hub's TransformerEncoder and TransformerDecoder name their sublayers alike.
+# keras-hub numbers a backbone's Transformer layers from 0 and names their sublayers alike (but for the
+# encoder's self-attention, below).
 _KERAS_HUB_SUBLAYERS = (
-    (r"/self_attention_norm/", "/self_attention_layer_norm/"),
-    (r"/ffn_inner/", "/feedforward_intermediate_dense/"),
-    (r"/ffn_outer/", "/feedforward_output_dense/"),
-    (r"/ffn_norm/", "/feedforward_layer_norm/"),
+    (rf"^({names.ENCODER}|{names.DECODER})(\d+)/", lambda m: f"transformer_layer_{int(m[2]) - 1}/"),
+    (rf"/{names.norm(names.SELF_ATTENTION)}/", "/self_attention_layer_norm/"),
+    (rf"/{names.FFN_INNER}/", "/feedforward_intermediate_dense/"),
+    (rf"/{names.FFN_OUTER}/", "/feedforward_output_dense/"),
+    (rf"/{names.norm(names.FFN)}/", "/feedforward_layer_norm/"),
 )
 
 
 def _gpt2_from_keras_hub(config):
-    rename = renamer(
-        (r"block(\d+)/", lambda m: f"transformer_layer_{int(m[1]) - 1}/"),
-        *_KERAS_HUB_SUBLAYERS,
-        (r"^final_norm/", "layer_norm/"),
-    )
+    rename = renamer(*_KERAS_HUB_SUBLAYERS, (rf"^{names.FINAL_NORM}/", "layer_norm/"))
     return "gpt", {**_keras_hub_sizes(config), "mask_zero": False}, rename
 
 
 def _bert_from_keras_hub(config):
-    from kerazoo.layers import gelu_tanh
-
     settings = {
         **_keras_hub_sizes(config),
         "num_segments": config["num_segments"],
@@ -276,13 +276,10 @@ def _bert_from_keras_hub(config):
         "include_top": False,
     }
     rename = renamer(
-        (r"^embedding_token/", "token_embedding/"),
-        (r"^embedding_position/", "position_embedding/"),
-        (r"^embedding_norm/", "embeddings_layer_norm/"),
-        (r"^encoder(\d+)_", lambda m: f"transformer_layer_{int(m[1]) - 1}/"),
-        (r"/self_attention/", "/self_attention_layer/"),
+        (rf"^{names.EMBEDDING_NORM}/", "embeddings_layer_norm/"),
+        (rf"/{names.SELF_ATTENTION}/", "/self_attention_layer/"),
         *_KERAS_HUB_SUBLAYERS,
-        (r"^pooler/", "pooled_dense/"),
+        (rf"^{names.POOLER}/", "pooled_dense/"),
     )
     return "transformer_classifier", settings, rename
 
@@ -307,7 +304,7 @@ def _resnet_from_keras_hub(config):
         settings,
         renamer(
             (r"^conv(\d)_block(\d+)_", lambda m: f"stack{int(m[1]) - 2}_block{int(m[2]) - 1}_"),
-            (r"_proj_", "_0_"),
+            (f"_{names.PROJECTION}_", "_0_"),
         ),
     )
 
@@ -320,8 +317,6 @@ _KERAS_HUB = {
 
 
 def _keras_hub_backbone(source):
-    import keras
-
     if isinstance(source, keras.Model):
         return source
     path = _existing_path(source)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from kerazoo import names
 from kerazoo._validation import require_number, require_positive_int
 from kerazoo.layers import PositionEmbedding
 from kerazoo.models._decoding import decoding_for, growing_input, has_state
@@ -59,7 +60,7 @@ def generate(
         )
     inputs, key = _split_inputs(model, tokens)
     for name, ids in inputs.items():
-        inputs[name] = _ids(name or "tokens", ids, vocab_size=output_shape[-1] if name == key else None)
+        inputs[name] = _ids(name or names.TOKENS, ids, vocab_size=output_shape[-1] if name == key else None)
     prompt = inputs[key]
     if prompt.ndim != 2:
         raise ValueError(f"The prompt must be a (batch, length) array of ids. Received shape {prompt.shape}")

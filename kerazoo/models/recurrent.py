@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from kerazoo import blocks
+from kerazoo import blocks, names
 from kerazoo.models._common import (
     check_sequence_sizes,
     classifier,
@@ -51,11 +51,11 @@ def lstm_classifier(
     check_sequence_sizes(vocab_size=vocab_size, num_classes=num_classes, dim=dim, units=units, dropout=dropout)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
     tokens = token_input(max_length=max_length)
-    x = layers.Embedding(vocab_size, dim, mask_zero=True, name="embedding")(tokens)
-    x = blocks.lstm_block(x, units, num_layers=num_layers, dropout=dropout, name="lstm")
-    x = layers.Dropout(dropout, name="head_dropout")(x)
+    token_embedding = layers.Embedding(vocab_size, dim, mask_zero=True, name=names.TOKEN_EMBEDDING)
+    x = blocks.lstm_block(token_embedding(tokens), units, num_layers=num_layers, dropout=dropout, name="lstm")
+    x = layers.Dropout(dropout, name=names.HEAD_DROPOUT)(x)
     model = keras.Model(tokens, classifier(x, num_classes, classifier_activation), name=name)
-    set_token_embeddings(model, "embedding", matrix, trainable_embeddings)
+    set_token_embeddings(token_embedding, matrix, trainable_embeddings)
     return model
 
 
@@ -89,14 +89,20 @@ def bilstm_attention_classifier(
     check_sequence_sizes(vocab_size=vocab_size, num_classes=num_classes, dim=dim, units=units, dropout=dropout)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
     tokens = token_input(max_length=max_length)
-    x = layers.Embedding(vocab_size, dim, mask_zero=True, name="embedding")(tokens)
+    token_embedding = layers.Embedding(vocab_size, dim, mask_zero=True, name=names.TOKEN_EMBEDDING)
     x = blocks.lstm_block(
-        x, units, num_layers=num_layers, bidirectional=True, return_sequences=True, dropout=dropout, name="lstm"
+        token_embedding(tokens),
+        units,
+        num_layers=num_layers,
+        bidirectional=True,
+        return_sequences=True,
+        dropout=dropout,
+        name="lstm",
     )
     x = blocks.attention_pooling(x, attention_units, name="attention_pooling")
-    x = layers.Dropout(dropout, name="head_dropout")(x)
+    x = layers.Dropout(dropout, name=names.HEAD_DROPOUT)(x)
     model = keras.Model(tokens, classifier(x, num_classes, classifier_activation), name=name)
-    set_token_embeddings(model, "embedding", matrix, trainable_embeddings)
+    set_token_embeddings(token_embedding, matrix, trainable_embeddings)
     return model
 
 
@@ -132,18 +138,26 @@ def lstm_seq2seq(
         vocab_size=vocab_size, target_vocab_size=target_vocab_size, dim=dim, units=units, dropout=dropout
     )
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
-    source, target = token_input("source", max_length), token_input("target", max_length)
-    encoded = layers.Embedding(vocab_size, dim, mask_zero=True, name="source_embedding")(source)
-    encoded, state_h, state_c = layers.LSTM(units, return_sequences=True, return_state=True, name="encoder")(encoded)
-    decoded = layers.Embedding(target_vocab_size, dim, mask_zero=True, name="target_embedding")(target)
-    decoded = layers.LSTM(units, return_sequences=True, name="decoder")(decoded, initial_state=[state_h, state_c])
+    source, target = token_input(names.SOURCE, max_length), token_input(names.TARGET, max_length)
+    source_embedding = layers.Embedding(
+        vocab_size, dim, mask_zero=True, name=names.of_sequence(names.SOURCE, names.TOKEN_EMBEDDING)
+    )
+    encoded = source_embedding(source)
+    encoded, state_h, state_c = layers.LSTM(units, return_sequences=True, return_state=True, name=names.ENCODER)(
+        encoded
+    )
+    target_embedding = layers.Embedding(
+        target_vocab_size, dim, mask_zero=True, name=names.of_sequence(names.TARGET, names.TOKEN_EMBEDDING)
+    )
+    decoded = target_embedding(target)
+    decoded = layers.LSTM(units, return_sequences=True, name=names.DECODER)(decoded, initial_state=[state_h, state_c])
     context = layers.AdditiveAttention(name="attention")([decoded, encoded])
     x = layers.Concatenate(name="attention_concat")([decoded, context])
     x = layers.Dense(units, activation="tanh", name="attention_projection")(x)
     x = layers.Dropout(dropout, name="output_dropout")(x)
-    logits = layers.Dense(target_vocab_size, dtype="float32", name="logits")(x)
-    model = keras.Model({"source": source, "target": target}, logits, name=name)
-    set_token_embeddings(model, "source_embedding", matrix, trainable_embeddings)
+    logits = layers.Dense(target_vocab_size, dtype="float32", name=names.LOGITS)(x)
+    model = keras.Model({names.SOURCE: source, names.TARGET: target}, logits, name=name)
+    set_token_embeddings(source_embedding, matrix, trainable_embeddings)
     if target_vocab_size == vocab_size:
-        set_token_embeddings(model, "target_embedding", matrix, trainable_embeddings)
+        set_token_embeddings(target_embedding, matrix, trainable_embeddings)
     return model

@@ -11,11 +11,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from kerazoo import blocks
+from kerazoo import blocks, names
 from kerazoo._validation import require_choice, require_non_negative_int
-from kerazoo.blocks.embedding import POSITIONS, position_embedding
-from kerazoo.blocks.transformer import LAYER_NORM_EPSILON
+from kerazoo.blocks.embedding import POSITIONS, embed_tokens
 from kerazoo.layers import SegmentEmbedding, gelu_erf, gelu_tanh
+from kerazoo.layers.transformer import LAYER_NORM_EPSILON
 from kerazoo.models._common import (
     check_sequence_sizes,
     classifier,
@@ -26,29 +26,32 @@ from kerazoo.models._common import (
 from kerazoo.models.registry import register, token_input_specs
 
 _TINY = {"vocab_size": 50, "max_length": 16, "dim": 16, "num_heads": 2, "ffn_dim": 32, "num_layers": 2}
-POOLINGS = ("mean", "attention", "cls")
+SEQUENCE_POOLINGS = ("mean", "attention", "cls")
 # BERT's LayerNorm epsilon (the TensorFlow original, Hugging Face and keras-hub all use it).
 BERT_LAYER_NORM_EPSILON = 1e-12
 
 
-def layout_map(device_mesh, *, model_axis: str = "model"):
-    """Megatron-style tensor parallelism for this family's layer names, for `keras.distribution.ModelParallel`.
+def megatron_layout_map(device_mesh, *, model_axis: str = "model"):
+    """Megatron-style tensor parallelism for this family's layers, for `keras.distribution.ModelParallel`.
 
     Attention heads and the feed-forward hidden units are split over `model_axis`, so each device holds
     1/n of every block and the only exchange is one all-reduce after each attention and FFN; embedding
     tables are split along their width, which every model size divides. Unlisted weights (norms, output
-    biases) are replicated. The patterns follow the names the blocks give (`{encoder}_self_attention/query`,
-    `{decoder}/self_attention/query`, `{encoder}_ffn_inner`, `{decoder}/ffn_inner`, ...): the zoo's tests
-    check that every such kernel ends up sharded.
+    biases) are replicated. The patterns are written in `kerazoo.names`' names (`encoder1/self_attention/
+    query/kernel`, `decoder1/ffn_inner/kernel`, ...): the zoo's tests check that every such kernel ends up
+    sharded.
     """
+    attention = f"({names.SELF_ATTENTION}|{names.CROSS_ATTENTION})"
+    projections = "|".join(names.ATTENTION_PROJECTIONS)
     mapping = keras.distribution.LayoutMap(device_mesh)  # keys match whole variable paths (re.fullmatch)
-    mapping[r".*_attention/(query|key|value)/kernel"] = (None, model_axis, None)  # (dim, heads, head_dim)
-    mapping[r".*_attention/(query|key|value)/bias"] = (model_axis, None)  # (heads, head_dim)
-    mapping[r".*_attention/attention_output/kernel"] = (model_axis, None, None)  # (heads, head_dim, dim)
-    mapping[r".*ffn_inner/kernel"] = (None, model_axis)  # (dim, ffn_dim)
-    mapping[r".*ffn_inner/bias"] = (model_axis,)
-    mapping[r".*ffn_outer/kernel"] = (model_axis, None)  # (ffn_dim, dim)
-    mapping[r".*embedding[^/]*/embeddings"] = (None, model_axis)  # (rows, dim)
+    mapping[rf".*/{attention}/({projections})/kernel"] = (None, model_axis, None)  # (dim, heads, head_dim)
+    mapping[rf".*/{attention}/({projections})/bias"] = (model_axis, None)  # (heads, head_dim)
+    mapping[rf".*/{attention}/{names.ATTENTION_OUTPUT}/kernel"] = (model_axis, None, None)  # (heads, head_dim, dim)
+    mapping[rf".*/{names.FFN_INNER}/kernel"] = (None, model_axis)  # (dim, ffn_dim)
+    mapping[rf".*/{names.FFN_INNER}/bias"] = (model_axis,)
+    mapping[rf".*/{names.FFN_OUTER}/kernel"] = (model_axis, None)  # (ffn_dim, dim)
+    embeddings = f"{names.TOKEN_EMBEDDING}|{names.POSITION_EMBEDDING}|{names.SEGMENT_EMBEDDING}"
+    mapping[rf"(.*_)?({embeddings})/embeddings"] = (None, model_axis)  # (rows, dim)
     return mapping
 
 
@@ -70,12 +73,21 @@ def _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout,
     require_choice("position", position, POSITIONS)
 
 
-def _embed(tokens, vocab_size, max_length, dim, position, dropout, name):
-    x = blocks.token_and_position_embedding(tokens, vocab_size, max_length, dim, position=position, name=name)
-    return layers.Dropout(dropout, name=f"{name}_dropout")(x)
+def _embed(tokens, vocab_size, max_length, dim, *, position, sequence=None, **options):
+    """Tokens and positions, named for `sequence` of a two-sequence model; returns them and the token layer."""
+    return embed_tokens(
+        tokens,
+        vocab_size,
+        max_length,
+        dim,
+        position=position,
+        token_name=names.of_sequence(sequence, names.TOKEN_EMBEDDING),
+        position_name=names.of_sequence(sequence, names.POSITION_EMBEDDING),
+        **options,
+    )
 
 
-def _final_norm(x, norm_first: bool, name: str, epsilon: float = LAYER_NORM_EPSILON):
+def _final_norm(x, norm_first: bool, name: str = names.FINAL_NORM, epsilon: float = LAYER_NORM_EPSILON):
     """Pre-norm stacks end un-normalised; they need one last LayerNorm (GPT-2, pre-LN Transformers)."""
     return layers.LayerNormalization(epsilon=epsilon, name=name)(x) if norm_first else x
 
@@ -87,7 +99,7 @@ def _final_norm(x, norm_first: bool, name: str, epsilon: float = LAYER_NORM_EPSI
     outputs="probabilities",
     paper="Devlin et al. 2019, BERT (encoder: embedding LayerNorm, post-norm, eps 1e-12); base sizes as defaults",
     small_config={**_TINY, "num_classes": 3},
-    layout_map=layout_map,
+    layout_map=megatron_layout_map,
 )
 def transformer_classifier(
     *,
@@ -125,19 +137,19 @@ def transformer_classifier(
     "sequence_output" `(batch, seq, dim)` and "pooled_output" `(batch, dim)`.
     """
     _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
-    require_choice("pooling", pooling, POOLINGS)
+    require_choice("pooling", pooling, SEQUENCE_POOLINGS)
     require_non_negative_int(num_segments=num_segments)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
     tokens = token_input()
-    x = blocks.token_and_position_embedding(tokens, vocab_size, max_length, dim, position=position, name="embedding")
+    x, token_embedding = _embed(tokens, vocab_size, max_length, dim, position=position)
     inputs = tokens
     if num_segments:
-        segment_ids = token_input("segment_ids")
-        inputs = {"tokens": tokens, "segment_ids": segment_ids}
-        x = SegmentEmbedding(num_segments, name="segment_embedding")(x, segment_ids)
+        segment_ids = token_input(names.SEGMENT_IDS)
+        inputs = {names.TOKENS: tokens, names.SEGMENT_IDS: segment_ids}
+        x = SegmentEmbedding(num_segments, name=names.SEGMENT_EMBEDDING)(x, segment_ids)
     if embedding_norm:
-        x = layers.LayerNormalization(epsilon=layer_norm_epsilon, name="embedding_norm")(x)
-    x = layers.Dropout(dropout, name="embedding_dropout")(x)
+        x = layers.LayerNormalization(epsilon=layer_norm_epsilon, name=names.EMBEDDING_NORM)(x)
+    x = layers.Dropout(dropout, name=names.EMBEDDING_DROPOUT)(x)
     for index in range(1, num_layers + 1):
         x = blocks.transformer_encoder_block(
             x,
@@ -148,21 +160,22 @@ def transformer_classifier(
             activation=activation,
             rotary=rotary,
             layer_norm_epsilon=layer_norm_epsilon,
-            name=f"encoder{index}",
+            name=names.encoder(index),
         )
-    sequence = _final_norm(x, norm_first, "final_norm", layer_norm_epsilon)
+    sequence = _final_norm(x, norm_first, epsilon=layer_norm_epsilon)
     if pooling == "mean":
-        pooled = layers.GlobalAveragePooling1D(name="pool")(sequence)
+        pooled = layers.GlobalAveragePooling1D(name=names.POOL)(sequence)
     elif pooling == "attention":
-        pooled = blocks.attention_pooling(sequence, name="pool")
+        pooled = blocks.attention_pooling(sequence, name=names.POOL)
     else:
-        pooled = layers.Dense(dim, activation="tanh", name="pooler")(sequence[:, 0, :])
+        pooled = layers.Dense(dim, activation="tanh", name=names.POOLER)(sequence[:, 0, :])
     if include_top:
-        outputs = classifier(layers.Dropout(dropout, name="head_dropout")(pooled), num_classes, classifier_activation)
+        head_input = layers.Dropout(dropout, name=names.HEAD_DROPOUT)(pooled)
+        outputs = classifier(head_input, num_classes, classifier_activation)
     else:
         outputs = {"sequence_output": sequence, "pooled_output": pooled}
     model = keras.Model(inputs, outputs, name=name)
-    set_token_embeddings(model, "embedding_token", matrix, trainable_embeddings)
+    set_token_embeddings(token_embedding, matrix, trainable_embeddings)
     return model
 
 
@@ -173,7 +186,7 @@ def transformer_classifier(
     outputs="logits",
     paper="Vaswani et al. 2017, Attention is all you need; base sizes as defaults",
     small_config=_TINY,
-    layout_map=layout_map,
+    layout_map=megatron_layout_map,
 )
 def transformer_seq2seq(
     *,
@@ -200,8 +213,9 @@ def transformer_seq2seq(
     target_vocab_size = target_vocab_size or vocab_size
     _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
-    source, target = token_input("source"), token_input("target")
-    context = _embed(source, vocab_size, max_length, dim, position, dropout, "source_embedding")
+    source, target = token_input(names.SOURCE), token_input(names.TARGET)
+    context, source_embedding = _embed(source, vocab_size, max_length, dim, position=position, sequence=names.SOURCE)
+    context = layers.Dropout(dropout, name=names.of_sequence(names.SOURCE, names.EMBEDDING_DROPOUT))(context)
     for index in range(1, num_layers + 1):
         context = blocks.transformer_encoder_block(
             context,
@@ -210,10 +224,11 @@ def transformer_seq2seq(
             dropout=dropout,
             activation=activation,
             norm_first=norm_first,
-            name=f"encoder{index}",
+            name=names.encoder(index),
         )
-    context = _final_norm(context, norm_first, "encoder_norm")
-    x = _embed(target, target_vocab_size, max_length, dim, position, dropout, "target_embedding")
+    context = _final_norm(context, norm_first, names.ENCODER_NORM)
+    x, target_embedding = _embed(target, target_vocab_size, max_length, dim, position=position, sequence=names.TARGET)
+    x = layers.Dropout(dropout, name=names.of_sequence(names.TARGET, names.EMBEDDING_DROPOUT))(x)
     for index in range(1, num_layers + 1):
         x = blocks.transformer_decoder_block(
             x,
@@ -223,14 +238,14 @@ def transformer_seq2seq(
             dropout=dropout,
             activation=activation,
             norm_first=norm_first,
-            name=f"decoder{index}",
+            name=names.decoder(index),
         )
-    x = _final_norm(x, norm_first, "decoder_norm")
-    logits = layers.Dense(target_vocab_size, dtype="float32", name="logits")(x)
-    model = keras.Model({"source": source, "target": target}, logits, name=name)
-    set_token_embeddings(model, "source_embedding_token", matrix, trainable_embeddings)
+    x = _final_norm(x, norm_first, names.DECODER_NORM)
+    logits = layers.Dense(target_vocab_size, dtype="float32", name=names.LOGITS)(x)
+    model = keras.Model({names.SOURCE: source, names.TARGET: target}, logits, name=name)
+    set_token_embeddings(source_embedding, matrix, trainable_embeddings)
     if target_vocab_size == vocab_size:
-        set_token_embeddings(model, "target_embedding_token", matrix, trainable_embeddings)
+        set_token_embeddings(target_embedding, matrix, trainable_embeddings)
     return model
 
 
@@ -241,7 +256,7 @@ def transformer_seq2seq(
     outputs="logits",
     paper="Radford et al. 2019, GPT-2 (pre-norm decoder, tied embeddings); 124M sizes as defaults",
     small_config=_TINY,
-    layout_map=layout_map,
+    layout_map=megatron_layout_map,
 )
 def gpt(
     *,
@@ -273,12 +288,10 @@ def gpt(
     _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
     tokens = token_input()
-    token_embedding = layers.ReversibleEmbedding(vocab_size, dim, mask_zero=mask_zero, name="token_embedding")
-    x = token_embedding(tokens)
-    position_layer = position_embedding(position, max_length, name="position_embedding")
-    if position_layer:
-        x = position_layer(x)
-    x = layers.Dropout(dropout, name="embedding_dropout")(x)
+    x, token_embedding = _embed(
+        tokens, vocab_size, max_length, dim, position=position, mask_zero=mask_zero, reversible=True
+    )
+    x = layers.Dropout(dropout, name=names.EMBEDDING_DROPOUT)(x)
     for index in range(1, num_layers + 1):
         x = blocks.transformer_decoder_block(
             x,
@@ -288,14 +301,15 @@ def gpt(
             norm_first=True,
             activation=activation,
             rotary=rotary,
-            name=f"block{index}",
+            name=names.decoder(index),
         )
-    x = _final_norm(x, True, "final_norm")
+    x = _final_norm(x, True)
     if tie_embeddings:
         # The reverse projection runs in the compute dtype; logits come out float32, as from the untied head.
-        logits = layers.Activation("linear", dtype="float32", name="tied_logits")(token_embedding(x, reverse=True))
+        tied = token_embedding(x, reverse=True)
+        logits = layers.Activation("linear", dtype="float32", name=names.TIED_LOGITS)(tied)
     else:
-        logits = layers.Dense(vocab_size, use_bias=False, dtype="float32", name="logits")(x)
+        logits = layers.Dense(vocab_size, use_bias=False, dtype="float32", name=names.LOGITS)(x)
     model = keras.Model(tokens, logits, name=name)
-    set_token_embeddings(model, "token_embedding", matrix, trainable_embeddings)
+    set_token_embeddings(token_embedding, matrix, trainable_embeddings)
     return model

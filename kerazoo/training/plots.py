@@ -114,29 +114,33 @@ def plot_history(history, path: str | os.PathLike, **options) -> str:
     return _save(history_figure(history, **options), path)
 
 
-def word2vec_history_figure(model, *, title: str | None = None) -> Figure:
+def word2vec_history_figure(report, *, title: str | None = None) -> Figure:
     """`train_word2vec`'s per-epoch record as panels (loss, words per second, learning rate, each score),
     with the epoch where early stopping stopped and the epoch whose vectors it restored marked.
 
     Args:
-        model: a model returned by `train_word2vec` (it reads `training_history` and `early_stopping`).
+        report: the `embeddings.TrainingReport` of a run (or what else has `training_history` and
+            `early_stopping`).
         title: the figure's title.
     """
-    records = list(getattr(model, "training_history", None) or [])
+    records = list(getattr(report, "training_history", None) or [])
     if not records:
-        raise ValueError("`model` has no `training_history` to plot; train it with `train_word2vec`.")
+        raise ValueError(
+            "`report` has no `training_history` to plot: pass the `embeddings.TrainingReport` that was in the "
+            "run's `callbacks`."
+        )
     names = [name for name in records[0] if name not in _WORD2VEC_NOT_PLOTTED]
     curves = {name: [record.get(name, math.nan) for record in records] for name in names}
     return history_figure(
         curves,
         title=title or f"word2vec, {len(records)} epochs",
-        epoch_marks=_early_stopping_marks(getattr(model, "early_stopping", None)),
+        epoch_marks=_early_stopping_marks(getattr(report, "early_stopping", None)),
     )
 
 
-def plot_word2vec_history(model, path: str | os.PathLike, *, title: str | None = None) -> str:
-    """Writes `word2vec_history_figure(model)` to a PNG at `path`, atomically; returns the path."""
-    return _save(word2vec_history_figure(model, title=title), path)
+def plot_word2vec_history(report, path: str | os.PathLike, *, title: str | None = None) -> str:
+    """Writes `word2vec_history_figure(report)` to a PNG at `path`, atomically; returns the path."""
+    return _save(word2vec_history_figure(report, title=title), path)
 
 
 def comparison_figure(histories: Mapping[str, object], *, metrics: Sequence[str], title: str | None = None) -> Figure:

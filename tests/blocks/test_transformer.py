@@ -124,13 +124,13 @@ def test_encoder_block_is_the_standard_transformer_encoder_layer(norm_first):
     x = np.random.default_rng(1).standard_normal((2, 6, 8)).astype("float32")
 
     def norm(h, sublayer):
-        return _layer_norm(h, w[f"enc_{sublayer}_norm/gamma"], w[f"enc_{sublayer}_norm/beta"])
+        return _layer_norm(h, w[f"enc/{sublayer}_norm/gamma"], w[f"enc/{sublayer}_norm/beta"])
 
     def attention(h):
-        return _attention(h, w, "enc_self_attention", heads=2)
+        return _attention(h, w, "enc/self_attention", heads=2)
 
     def ffn(h):
-        return _feed_forward(h, w, "enc_ffn")
+        return _feed_forward(h, w, "enc/ffn")
 
     if norm_first:  # h = x + MHA(LN(x)); y = h + FFN(LN(h))
         h = x + attention(norm(x, "self_attention"))
@@ -144,7 +144,8 @@ def test_encoder_block_is_the_standard_transformer_encoder_layer(norm_first):
 def test_encoder_block_uses_the_usual_layer_norm_epsilon():
     inputs = keras.Input((6, 8))
     model = keras.Model(inputs, blocks.transformer_encoder_block(inputs, 2, 16, name="enc"))
-    assert {model.get_layer(n).epsilon for n in ("enc_self_attention_norm", "enc_ffn_norm")} == {1e-5}
+    encoder = model.get_layer("enc")
+    assert {encoder.self_attention_norm.epsilon, encoder.ffn_norm.epsilon} == {1e-5}
 
 
 def _decoder(causal=True, **kwargs):
@@ -247,6 +248,28 @@ def test_attention_blocks_reject_bad_arguments_by_name(block, kwargs, message):
             blocks.transformer_encoder_block(x, **arguments)
         else:
             blocks.transformer_decoder_block(x, **arguments)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"num_heads": 3}, "`num_heads` must divide the width of `x`"),
+        ({"ffn_dim": 0}, "`ffn_dim` must be a positive integer"),
+        ({"dropout": -0.1}, r"`dropout` must be a number in \[0, 1\)"),
+        ({"num_heads": 8, "rotary": True}, "Rotary positions need an even head width"),
+    ],
+)
+@pytest.mark.parametrize("layer", [layers.TransformerEncoder, layers.TransformerDecoder])
+def test_the_public_layers_refuse_what_the_blocks_refuse(layer, kwargs, message):
+    arguments = {"num_heads": 2, "ffn_dim": 16, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        layer(**arguments)(keras.Input((6, 8)))
+
+
+@pytest.mark.parametrize("layer", [layers.TransformerEncoder, layers.TransformerDecoder])
+def test_the_public_layers_refuse_a_flag_that_is_not_a_bool(layer):
+    with pytest.raises(TypeError, match=r"`norm_first` must be True or False. Received: norm_first='false'"):
+        layer(2, 16, norm_first="false")
 
 
 def test_attention_blocks_reject_inputs_that_are_not_3d():

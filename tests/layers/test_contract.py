@@ -27,6 +27,13 @@ CASES = {
         26,  # self- and cross-attention 8 each, FFN 4, three LayerNorms 2 each
         0,
     ),
+    "TransformerEncoder": (
+        lambda: layers.TransformerEncoder(2, 16, rotary=True, dropout=0.1),
+        [(5, 8)],
+        "float32",
+        16,  # self-attention 8, FFN 4, two LayerNorms 2 each
+        0,
+    ),
     "SegmentEmbedding": (lambda: layers.SegmentEmbedding(2), [(5, 8), (5,)], "float32", 1, 0),
     "SinusoidalPositionEmbedding": (
         lambda: layers.SinusoidalPositionEmbedding(max_wavelength=100.0),

@@ -209,7 +209,7 @@ def test_a_missing_tensor_is_named(tmp_path, gpt2_checkpoint):
     arrays = gpt2_checkpoint.arrays()
     del arrays["h.0.mlp.c_fc.bias"]
     with pytest.raises(
-        ValueError, match=r"has no tensor 'h.0.mlp.c_fc.bias'.* gpt's 'block1/ffn_inner/bias' \(16,\) needs it"
+        ValueError, match=r"has no tensor 'h.0.mlp.c_fc.bias'.* gpt's 'decoder1/ffn_inner/bias' \(16,\) needs it"
     ):
         convert.from_hugging_face(gpt2_checkpoint.write(tmp_path, arrays=arrays))
 

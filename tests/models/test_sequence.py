@@ -2,28 +2,30 @@ import keras
 import numpy as np
 import pytest
 
-from kerazoo import models
+from kerazoo import models, names
 from kerazoo.testing import dtype_policy
 
 TINY_GPT = dict(models.info("gpt").small_config)
 
 
-@pytest.mark.parametrize(
-    ("name", "layer"),
-    [
-        ("lstm_classifier", "embedding"),
-        ("bilstm_attention_classifier", "embedding"),
-        ("transformer_classifier", "embedding_token"),
-        ("gpt", "token_embedding"),
-    ],
-)
-def test_embedding_matrix_fills_the_token_table_and_can_be_frozen(name, layer):
+@pytest.mark.parametrize("name", ["lstm_classifier", "bilstm_attention_classifier", "transformer_classifier", "gpt"])
+def test_embedding_matrix_fills_the_token_table_and_can_be_frozen(name):
     config = dict(models.info(name).small_config)
     matrix = np.random.default_rng(0).standard_normal((config["vocab_size"], config["dim"])).astype("float32")
     model = models.build(name, embedding_matrix=matrix, trainable_embeddings=False, **config)
-    table = model.get_layer(layer)
+    table = model.get_layer(names.TOKEN_EMBEDDING)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(table.embeddings), matrix)
     assert not table.trainable
+
+
+@pytest.mark.parametrize("name", ["lstm_seq2seq", "transformer_seq2seq"])
+def test_embedding_matrix_fills_both_token_tables_of_a_seq2seq_model(name):
+    config = dict(models.info(name).small_config)
+    matrix = np.random.default_rng(0).standard_normal((config["vocab_size"], config["dim"])).astype("float32")
+    model = models.build(name, embedding_matrix=matrix, **config)
+    for sequence in (names.SOURCE, names.TARGET):
+        table = model.get_layer(names.of_sequence(sequence, names.TOKEN_EMBEDDING))
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(table.embeddings), matrix)
 
 
 def test_embedding_matrix_of_the_wrong_shape_names_the_expected_one():
@@ -35,9 +37,9 @@ def test_gpt_with_tied_embeddings_projects_with_the_transposed_token_table():
     model = models.gpt(**TINY_GPT)
     untied = models.gpt(tie_embeddings=False, **TINY_GPT)
     assert untied.count_params() - model.count_params() == TINY_GPT["vocab_size"] * TINY_GPT["dim"]
-    hidden = keras.Model(model.input, model.get_layer("final_norm").output)
+    hidden = keras.Model(model.input, model.get_layer(names.FINAL_NORM).output)
     tokens = np.array([[3, 4, 5]])
-    table = keras.ops.convert_to_numpy(model.get_layer("token_embedding").embeddings)
+    table = keras.ops.convert_to_numpy(model.get_layer(names.TOKEN_EMBEDDING).embeddings)
     expected = keras.ops.convert_to_numpy(hidden(tokens)) @ table.T
     np.testing.assert_allclose(keras.ops.convert_to_numpy(model(tokens)), expected, atol=1e-4)
 
@@ -96,7 +98,7 @@ def test_gpt_feed_forward_uses_gpt2s_tanh_gelu_by_default_and_exact_gelu_when_as
         options = {} if activation is None else {"activation": activation}
         model = models.gpt(**models.info("gpt").small_config, **options)
         np.testing.assert_allclose(
-            keras.ops.convert_to_numpy(model.get_layer("block1").ffn_inner.activation(x)), expected, atol=1e-6
+            keras.ops.convert_to_numpy(model.get_layer(names.decoder(1)).ffn_inner.activation(x)), expected, atol=1e-6
         )
 
 
