@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from kerazoo._state import dtype_policy
+from kerazoo._keras_config import dtype_policy
 
 RELOAD_TOLERANCE = 1e-5
 PADDING_TOLERANCE = 1e-4

@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 
+from kerazoo import __version__
 from kerazoo._optional import missing
 from kerazoo.cli import convert, export, info, launch, train, word2vec
 from kerazoo.cli._common import Interrupted, UsageError, in_command_terms, native_start_up_lines_dropped
@@ -27,8 +28,6 @@ INTERRUPTED_EXIT = 130
 
 
 def _parser() -> argparse.ArgumentParser:
-    from kerazoo import __version__
-
     parser = argparse.ArgumentParser(prog="kerazoo", description="Keras 3 model zoo, Word2Vec and distribution.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kerazoo._io import require_writable_folder
 from kerazoo.cli._common import UsageError, parse_settings
 
 
 def _convert(args) -> int:
-    from kerazoo._io import require_writable_folder
-    from kerazoo.models import convert
+    from kerazoo.models import convert  # imports Keras
     from kerazoo.training.saving import save_model
 
     output = Path(args.output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kerazoo import __version__
 from kerazoo.cli._common import parse_settings
 
 
@@ -10,8 +11,6 @@ def _environment(_args) -> int:
     from importlib import metadata
 
     import keras
-
-    from kerazoo import __version__
 
     print(f"kerazoo {__version__}")
     print(f"keras {keras.__version__}, backend {keras.backend.backend()}")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 
 from kerazoo.cli._common import UsageError
+from kerazoo.distribute import launch
 
 
 def _launch(args) -> int:
-    from kerazoo.distribute import launch
-
     command = args.program[1:] if args.program[:1] == ["--"] else args.program
     if not command:
         raise UsageError("name the command after --, e.g. kerazoo launch -n 2 -- python train.py")

@@ -227,7 +227,7 @@ def _vectorizer(options: ReadOptions, length: int, train_texts):
     """A `TextVectorization`, from a Word2Vec run's vocabulary or adapted on the training texts only."""
     import keras
 
-    from kerazoo.layers.text import standardize_words  # imports Keras
+    from kerazoo.layers.text_standardization import standardize_words  # imports Keras
 
     if options.embeddings is not None:
         vectorize, embedding = text_vectorization_and_embedding(

@@ -6,7 +6,7 @@ import contextlib
 import functools
 from collections.abc import Iterator
 
-from kerazoo._state import dtype_policy
+from kerazoo._keras_config import dtype_policy
 from kerazoo._validation import require_choice
 from kerazoo.distribute import _jax, _tf
 from kerazoo.distribute.distribution import Distribution, logger

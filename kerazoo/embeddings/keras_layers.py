@@ -104,7 +104,7 @@ def text_vectorization_and_embedding(
     """
     import keras
 
-    from kerazoo.layers.text import standardize_words, standardize_words_keep_case  # imports Keras
+    from kerazoo.layers.text_standardization import standardize_words, standardize_words_keep_case  # imports Keras
 
     vectorizer = keras.layers.TextVectorization(
         vocabulary=vectors_vocabulary(wv, max_tokens)[2:],  # TextVectorization adds "" and "[UNK]" itself

@@ -7,7 +7,7 @@ from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiH
 from kerazoo.layers.position_embedding import PositionEmbedding
 from kerazoo.layers.segment_embedding import SegmentEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
-from kerazoo.layers.text import standardize_words, standardize_words_keep_case, words
+from kerazoo.layers.text_standardization import standardize_words, standardize_words_keep_case, words
 from kerazoo.layers.transformer import TransformerDecoder, TransformerEncoder
 
 __all__ = [

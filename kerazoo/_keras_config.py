@@ -1,4 +1,4 @@
-"""Global Keras state changed for a block and restored after it, whatever happens inside."""
+"""Global Keras configuration changed for a block and restored after it, whatever happens inside."""
 
 from __future__ import annotations
 
