@@ -15,7 +15,8 @@ import numpy as np
 
 from kerazoo import blocks
 from kerazoo.data import load_digits
-from kerazoo.training import plot_history, save_model
+from kerazoo.plots import plot_history
+from kerazoo.training import save_model
 
 
 def build_model(classes: int = 10) -> keras.Model:

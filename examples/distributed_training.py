@@ -20,7 +20,7 @@ from pathlib import Path
 
 import keras
 
-from kerazoo import data, distribute, models, training
+from kerazoo import data, distribute, models, plots, training
 
 
 def main(argv=None) -> float:
@@ -59,7 +59,7 @@ def main(argv=None) -> float:
     )
     accuracy = history.history["val_accuracy"][-1]
     if dist.is_chief:
-        training.plot_history(history, args.output / "curves.png", title=f"simple_cnn, {dist.kind} on {dist.platform}")
+        plots.plot_history(history, args.output / "curves.png", title=f"simple_cnn, {dist.kind} on {dist.platform}")
         print(f"held-out accuracy: {accuracy:.4f}; curves in {args.output}/")
     return accuracy
 

@@ -16,8 +16,9 @@ import keras
 import numpy as np
 
 from kerazoo import data, models
+from kerazoo.plots import plot_history
 from kerazoo.text import words
-from kerazoo.training import plot_history, save_model
+from kerazoo.training import save_model
 
 PROMPTS = ("the history of", "in the united states")
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 
 from kerazoo import data, embeddings, models
-from kerazoo.training.plots import plot_comparison
+from kerazoo.plots import plot_comparison
 
 VARIANTS = {"frozen": dict(trainable_embeddings=False), "fine-tuned": {}, "random": None}
 

@@ -19,6 +19,7 @@ __all__ = [
     "embeddings",
     "layers",
     "models",
+    "plots",
     "testing",
     "text",
     "training",

@@ -6,6 +6,7 @@ the layers hold the computation and refuse bad arguments, the blocks check the t
 
 from __future__ import annotations
 
+from kerazoo import names
 from kerazoo._validation import require_rank, unique_name
 from kerazoo.layers import TransformerDecoder, TransformerEncoder, gelu_erf
 from kerazoo.layers.transformer import LAYER_NORM_EPSILON, check_width
@@ -56,7 +57,7 @@ def transformer_encoder_block(
         activation=activation,
         rotary=rotary,
         layer_norm_epsilon=layer_norm_epsilon,
-        name=name or unique_name("encoder"),
+        name=name or unique_name(names.ENCODER),
     )
     _check_inputs(x, num_heads, rotary)
     return encoder(x)
@@ -106,7 +107,7 @@ def transformer_decoder_block(
         activation=activation,
         rotary=rotary,
         layer_norm_epsilon=layer_norm_epsilon,
-        name=name or unique_name("decoder"),
+        name=name or unique_name(names.DECODER),
     )
     _check_inputs(x, num_heads, rotary)
     if context is None:

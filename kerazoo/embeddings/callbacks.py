@@ -32,7 +32,7 @@ class TrainingReport:
         report.training_history[-1]["loss"], report.token_counts["read"], report.early_stopping
 
     It plays the part of Keras's `History` callback; `run_word2vec` returns the one it kept, and
-    `kerazoo.training.plot_word2vec_history` draws one. Without one in `callbacks`, `train_word2vec` keeps its
+    `kerazoo.plots.plot_word2vec_history` draws one. Without one in `callbacks`, `train_word2vec` keeps its
     own, for the progress bar and the other callbacks.
 
     Attributes:

@@ -16,7 +16,7 @@ from kerazoo._io import atomic_path, require_writable_folder
 from kerazoo.embeddings.callbacks import EarlyStopping, TrainingReport
 from kerazoo.embeddings.persistence import MODEL_FILE, save
 from kerazoo.embeddings.word2vec import train_word2vec
-from kerazoo.training.plots import plot_word2vec_history
+from kerazoo.plots import plot_word2vec_history
 
 HISTORY_FILE, PLOT_FILE = "history.json", "history.png"
 

@@ -22,8 +22,8 @@ from kerazoo._io import atomic_path, require_writable_folder
 from kerazoo._validation import require_choice, require_number, require_positive_int
 from kerazoo.data import check_data_for_model, load_for_model
 from kerazoo.distribute.scope import KINDS, PRECISIONS
+from kerazoo.plots import plot_history
 from kerazoo.training.pipeline import steps_per_epoch
-from kerazoo.training.plots import plot_history
 
 if TYPE_CHECKING:
     from kerazoo.models import ModelInfo

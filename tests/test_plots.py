@@ -3,12 +3,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from kerazoo.training import plot_history
-from kerazoo.training.plots import (
+from kerazoo.plots import (
     LOG_SCALE_RATIO,
     comparison_figure,
     history_figure,
     plot_comparison,
+    plot_history,
     plot_word2vec_history,
     word2vec_history_figure,
 )
