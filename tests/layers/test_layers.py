@@ -10,6 +10,8 @@ ALL_LAYERS = [
     layers.RotaryMultiHeadAttention(2, key_dim=4, rotary_max_wavelength=500.0),
     layers.PositionEmbedding(max_length=9),
     layers.SinusoidalPositionEmbedding(max_wavelength=100.0),
+    layers.TransformerEncoder(2, 16),
+    layers.TransformerDecoder(2, 16, causal=False),
 ]
 
 
@@ -87,3 +89,35 @@ def test_position_embedding_rejects_inputs_longer_than_max_length():
 def test_attention_pooling_rejects_non_positive_units():
     with pytest.raises(ValueError, match="`units` must be a positive integer"):
         layers.AttentionPooling(units=0)
+
+
+# kerazoo's sublayer names -> keras-hub's, inside a TransformerEncoder.
+_KERAS_HUB_ENCODER = {
+    "self_attention/": "self_attention_layer/",
+    "self_attention_norm/": "self_attention_layer_norm/",
+    "ffn_inner/": "feedforward_intermediate_dense/",
+    "ffn_outer/": "feedforward_output_dense/",
+    "ffn_norm/": "feedforward_layer_norm/",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_encoder_computes_keras_hubs_encoder_to_the_bit(norm_first):
+    keras_hub = pytest.importorskip("keras_hub")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 7, 16)).astype("float32")
+    padding = np.arange(7) < np.array([[7], [4]])
+    ours = layers.TransformerEncoder(4, 32, activation="relu", norm_first=norm_first)
+    theirs = keras_hub.layers.TransformerEncoder(32, 4, activation="relu", normalize_first=norm_first)
+    ours(x), theirs(x)
+    reference = {variable.path.split("/", 1)[1]: variable for variable in theirs.weights}
+    for variable in ours.weights:
+        path = variable.path.split("/", 1)[1]
+        sublayer = path.split("/", 1)[0] + "/"
+        value = 0.3 * rng.standard_normal(variable.shape).astype("float32")
+        variable.assign(value)
+        reference.pop(_KERAS_HUB_ENCODER[sublayer] + path.split("/", 1)[1]).assign(value)
+    assert not reference, f"keras-hub weights left without a counterpart: {sorted(reference)}"
+    expected = keras.ops.convert_to_numpy(theirs(x, padding_mask=padding))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(ours(x, mask=padding))[padding], expected[padding])
