@@ -44,6 +44,19 @@ def require_bool(**values) -> None:
             raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
 
 
+def require_flag(library: str, **values) -> None:
+    """Flags a wrapped library documents as 1 and 0 (gensim's `sg=1`, `hs=0`): True, False, 1 or 0.
+
+    Anything else is refused: a string is always truthy, and a float or another integer would reach the
+    library's C code as something nobody asked for. A wrong type is a TypeError, another integer a ValueError.
+    """
+    for name, value in values.items():
+        if isinstance(value, bool) or (type(value) is int and value in (0, 1)):
+            continue
+        error = ValueError if type(value) is int else TypeError
+        raise error(f"`{name}` must be True or False (or 1 or 0, as {library} writes it). Received: {name}={value!r}")
+
+
 def require_number(name: str, value, *, minimum: float | None = None, above: float | None = None) -> None:
     """A finite real number (not a bool, not NaN), optionally `>= minimum` or `> above`."""
     is_number = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kerazoo._validation import (
-    require_bool,
     require_choice,
+    require_flag,
     require_non_negative_int,
     require_number,
     require_positive_int,
@@ -51,7 +51,7 @@ def train_word2vec(
     vector_size: int = 100,
     window: int = 5,
     min_count: int = 5,
-    sg: bool = True,
+    sg: bool | int = True,
     negative: int = 5,
     epochs: int = 5,
     workers: int | None = None,
@@ -73,7 +73,7 @@ def train_word2vec(
     Args:
         corpus_or_paths: a `Corpus`, or anything `Corpus` takes (paths, folders, globs, token lists).
         vector_size, window, min_count, negative, epochs, seed: as in gensim.
-        sg: skip-gram (True) or CBOW (False).
+        sg: skip-gram (True, or gensim's 1) or CBOW (False, or 0).
         workers: training threads; None uses `default_workers()`.
         phrases: join frequent collocations ("new york" -> "new_york") with gensim `Phrases`, learned in
             one pass and applied once while the corpus is written to disk; a dict passes `Phrases`
@@ -162,14 +162,15 @@ def _check_arguments(*, vector_size, window, min_count, sg, negative, epochs, wo
     (SIGFPE), a NaN rate crashes it, and negative counts train nothing while reporting a loss of 0."""
     require_positive_int(vector_size=vector_size, window=window, epochs=epochs)
     require_non_negative_int(min_count=min_count, negative=negative)
-    require_bool(sg=sg)
+    require_flag("gensim", sg=sg)
     if workers is not None:
         require_positive_int(workers=workers)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"`seed` must be an integer. Received: seed={seed!r}")
+    # gensim documents these as 1 or 0; True and False mean the same.
+    flags = ("hs", "cbow_mean", "sorted_vocab", "shrink_windows", "null_word")
+    require_flag("gensim", **{name: gensim_kwargs[name] for name in flags if name in gensim_kwargs})
     hs = gensim_kwargs.get("hs", 0)
-    if hs not in (0, 1) or not isinstance(hs, int):
-        raise ValueError(f"`hs` must be 0 or 1 (hierarchical softmax off or on). Received: hs={hs!r}")
     if not hs and not negative:
         raise ValueError("With hs=0, `negative` must be >= 1: nothing would be trained. Received: negative=0")
     for name, minimum, above in (("alpha", None, 0.0), ("min_alpha", 0.0, None), ("sample", 0.0, None)):
@@ -182,9 +183,6 @@ def _check_arguments(*, vector_size, window, min_count, sg, negative, epochs, wo
             require_positive_int(**{name: gensim_kwargs[name]})
     if "batch_words" in gensim_kwargs:
         require_positive_int(batch_words=gensim_kwargs["batch_words"])
-    for name in ("cbow_mean", "sorted_vocab", "shrink_windows"):
-        if name in gensim_kwargs and gensim_kwargs[name] not in (0, 1):
-            raise ValueError(f"`{name}` must be 0 or 1 (or False or True). Received: {name}={gensim_kwargs[name]!r}")
 
 
 def _train(model, path: Path, epochs: int, callbacks: list) -> None:

@@ -150,10 +150,9 @@ def test_arguments_kerazoo_sets_cannot_be_passed_through():
         ({"min_alpha": -0.1}, "`min_alpha` must be a finite number >= 0.0"),
         ({"sample": float("inf")}, "`sample` must be a finite number >= 0.0"),
         ({"ns_exponent": float("nan")}, "`ns_exponent` must be a finite number"),
-        ({"hs": 2}, "`hs` must be 0 or 1"),
+        ({"hs": 2}, r"`hs` must be True or False \(or 1 or 0, as gensim writes it\). Received: hs=2"),
         ({"max_vocab_size": 0}, "`max_vocab_size` must be a positive integer"),
         ({"batch_words": 0}, "`batch_words` must be a positive integer"),
-        ({"cbow_mean": "yes"}, "`cbow_mean` must be 0 or 1"),
     ],
 )
 def test_every_value_gensim_would_trust_is_checked_before_gensim_sees_it(arguments, message):
@@ -163,11 +162,37 @@ def test_every_value_gensim_would_trust_is_checked_before_gensim_sees_it(argumen
 
 @pytest.mark.parametrize(
     ("arguments", "message"),
-    [({"sg": "False"}, "`sg` must be True or False"), ({"seed": 1.5}, "`seed` must be an integer")],
+    [
+        ({"sg": "False"}, r"`sg` must be True or False \(or 1 or 0, as gensim writes it\). Received: sg='False'"),
+        ({"sg": 1.0}, "`sg` must be True or False .* Received: sg=1.0"),
+        ({"hs": "1"}, "`hs` must be True or False .* Received: hs='1'"),
+        ({"cbow_mean": "yes"}, "`cbow_mean` must be True or False .* Received: cbow_mean='yes'"),
+        ({"cbow_mean": 0.0}, "`cbow_mean` must be True or False .* Received: cbow_mean=0.0"),
+        ({"seed": 1.5}, "`seed` must be an integer"),
+    ],
 )
 def test_wrong_types_are_refused_not_reinterpreted(arguments, message):
     with pytest.raises(TypeError, match=message):
         train_word2vec(LEE, progress=False, **arguments)
+
+
+def test_another_integer_for_a_gensim_flag_is_refused():
+    with pytest.raises(
+        ValueError, match=r"`sg` must be True or False \(or 1 or 0, as gensim writes it\). Received: sg=2"
+    ):
+        train_word2vec(LEE, progress=False, sg=2)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [{"sg": 1}, {"sg": 0, "cbow_mean": 1}, {"sg": 1, "hs": 1, "negative": 0}, {"sg": False, "hs": True}],
+    ids=["sg=1", "cbow with cbow_mean=1", "hierarchical softmax", "bools"],
+)
+def test_gensims_own_spellings_of_its_flags_train_the_model_they_name(flags):
+    model = train_word2vec(LEE, vector_size=8, epochs=1, workers=1, progress=False, **flags)
+    assert model.sg == int(flags["sg"])
+    assert model.hs == int(flags.get("hs", 0))
+    assert model.cbow_mean == int(flags.get("cbow_mean", 1))
 
 
 def test_phrases_join_collocations_once_and_travel_with_the_model():
