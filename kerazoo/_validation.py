@@ -44,6 +44,14 @@ def require_bool(**values) -> None:
             raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
 
 
+def require_seed(seed, *, optional: bool = False) -> None:
+    """An integer seed (None too where `optional`): a float or a string seeds nothing reproducibly."""
+    if (optional and seed is None) or (type(seed) is int and seed >= 0):
+        return
+    allowed = "an integer >= 0" + (" or None" if optional else "")
+    raise TypeError(f"`seed` must be {allowed}. Received: seed={seed!r}")
+
+
 def require_flag(library: str, **values) -> None:
     """Flags a wrapped library documents as 1 and 0 (gensim's `sg=1`, `hs=0`): True, False, 1 or 0.
 

@@ -21,7 +21,18 @@ BATCH_NORM_EPSILON = 1e-5
 
 
 def _require_image(x) -> None:
+    """A float image batch with a known channel count: what a convolution's kernel is built for."""
     require_rank("x", x, 4, "(batch, height, width, channels) with channels last")
+    if "float" not in str(x.dtype):  # a uint8 batch would fail inside the convolution, at run time
+        raise TypeError(
+            f"`x` must be a float image tensor; scale integer pixels first, e.g. keras.layers.Rescaling(1 / 255) "
+            f"turns uint8 into floats in [0, 1]. Received: x.dtype={x.dtype}"
+        )
+    if x.shape[-1] is None:
+        raise ValueError(
+            f"`x` must have a known number of channels (its last axis) to build the kernels. Received: "
+            f"x.shape={tuple(x.shape)}"
+        )
 
 
 def conv_bn_act(x, filters: int, kernel_size: int = 3, *, strides: int = 1, activation="relu", name=None):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from kerazoo import names
 from kerazoo._validation import require_rank, unique_name
 from kerazoo.layers import TransformerDecoder, TransformerEncoder, gelu_erf
-from kerazoo.layers.transformer import LAYER_NORM_EPSILON, check_width
+from kerazoo.layers.transformer import LAYER_NORM_EPSILON, check_width, require_known_width
 
 
 def transformer_encoder_block(
@@ -113,6 +113,7 @@ def transformer_decoder_block(
     if context is None:
         return decoder(x)
     require_rank("context", context, 3, "(batch, source_seq, features)")
+    require_known_width("context", context.shape)
     return decoder(x, context)
 
 

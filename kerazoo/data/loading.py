@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kerazoo._validation import require_choice, require_positive_int
+from kerazoo._validation import require_choice, require_positive_int, require_seed
 from kerazoo.data.sources import TASKS, ReadOptions, cardinality, default_dataset, read, resolve_source
 
 VOCAB_SIZE = 20000
@@ -112,6 +112,7 @@ def load(
     """
     require_choice("task", task, TASKS)
     require_positive_int(batch_size=batch_size)
+    require_seed(seed)
     _require_image_shape("image_shape", image_shape)
     if sequence_length is not None:
         require_positive_int(sequence_length=sequence_length)

@@ -50,7 +50,11 @@ class Corpus:
         require_positive_int(min_token_length=min_token_length)
         if isinstance(sources, (str, os.PathLike)) or _is_token_lists(sources):
             sources = [sources]
+        if not isinstance(sources, Iterable):
+            raise TypeError(_NOT_A_SOURCE.format(received=f"{type(sources).__name__} {sources!r}"))
         sources = list(sources)
+        for source in sources:
+            _require_source(source)
         if not sources:
             raise ValueError("`sources` is empty: give at least one path, glob or iterable of token lists.")
         self.lowercase = lowercase
@@ -106,6 +110,26 @@ def _line_safe(tokens) -> list[str]:
     return ["_".join(token.split()) for token in tokens if token.strip()]
 
 
+_NOT_A_SOURCE = (
+    "`sources` must be paths (files, folders, globs) or token lists (lists of strings). Received: {received}"
+)
+
+
+def _require_source(source) -> None:
+    """A path, or token lists whose tokens are strings (checked on the first list, as gensim would read it)."""
+    if isinstance(source, (str, os.PathLike)):
+        return
+    if not _is_token_lists(source):
+        raise TypeError(_NOT_A_SOURCE.format(received=f"{type(source).__name__} {source!r:.80}"))
+    first = list(next(iter(source)))
+    strange = [token for token in first if not isinstance(token, str)]
+    if strange:
+        raise TypeError(
+            f"`sources` token lists must hold strings (words), not ids or other values; map ids to words first. "
+            f"Received a token list holding {type(strange[0]).__name__} {strange[0]!r}"
+        )
+
+
 def _is_token_lists(source) -> bool:
     """An iterable of token lists (its first item is itself a sequence of strings), not a path list."""
     if isinstance(source, (str, os.PathLike)) or not isinstance(source, Iterable):
@@ -121,7 +145,10 @@ def _expand(source) -> list[str]:
         paths = sorted(glob.glob(source, recursive=True))
         if not paths:
             raise FileNotFoundError(f"No file matches the pattern {source!r}.")
-        return [p for p in paths if os.path.isfile(p)]
+        files = [p for p in paths if os.path.isfile(p)]
+        for file in files:
+            _require_text(file)
+        return files
     path = Path(source)
     if path.is_dir():
         files = sorted(str(p) for p in path.rglob("*") if p.is_file() and _is_text_file(p))
@@ -133,7 +160,35 @@ def _expand(source) -> list[str]:
         return files
     if not path.exists():
         raise FileNotFoundError(f"No such corpus file or folder: {source!r}")
+    _require_text(str(path))
     return [str(path)]
+
+
+# A text file holds no NUL byte, and little that is not UTF-8; random bytes hold both.
+_SNIFFED_BYTES = 8192
+_MAX_UNDECODABLE_SHARE = 0.1
+
+
+def _require_text(path: str) -> None:
+    """Refuses a binary file (an image, a model, an archive) before it trains a vocabulary of byte soup."""
+    opener = {".gz": gzip.open, ".bz2": bz2.open}.get(Path(path).suffix.lower(), open)
+    with _readable(path), opener(path, "rb") as file:
+        head = file.read(_SNIFFED_BYTES)
+    if not head or _is_wiki_dump(path):
+        return
+    text = head.decode("utf8", errors="replace")
+    undecodable = text.count("\ufffd") / max(len(text), 1)
+    # The sniffed bytes may end inside a character; that one replacement does not count.
+    if b"\0" in head:
+        found = "NUL bytes"
+    elif undecodable > _MAX_UNDECODABLE_SHARE and text.count("\ufffd") > 1:
+        found = f"{undecodable:.0%} bytes that are not UTF-8"
+    else:
+        return
+    raise ValueError(
+        f"Corpus file {path!r} is not text: its first {len(head)} bytes hold {found}. Give text files (one text "
+        "a line), their .gz/.bz2 forms or Wikipedia dumps."
+    )
 
 
 def _is_text_file(path: Path) -> bool:

@@ -43,8 +43,36 @@ def evaluate(
         few remaining items says little, so read the two together. Scores are NaN when nothing is covered.
     """
     require_keyed_vectors(wv)
+    _require_sets(analogies, similarities)
     sets = {"analogy": analogies, **(similarities or dict.fromkeys(STANDARD_SETS[1:]))}
     return _scores(wv, sets, restrict_vocab)
+
+
+def _require_sets(analogies, similarities) -> None:
+    """A file for the analogies; {name: file} for the similarities, where None is a standard set's own file."""
+    if analogies is not None and not isinstance(analogies, (str, os.PathLike)):
+        raise TypeError(
+            f"`analogies` must be the path of a questions-words file, or None for Google's set. "
+            f"Received: {type(analogies).__name__} {analogies!r}"
+        )
+    if similarities is None:
+        return
+    if not isinstance(similarities, Mapping):
+        raise TypeError(
+            f"`similarities` must be a mapping {{name: file}} (None as the file of a standard set, e.g. "
+            f"{{'simlex999': None}}). Received: {type(similarities).__name__} {similarities!r}"
+        )
+    for name, path in similarities.items():
+        if path is None and name not in STANDARD_SETS[1:]:
+            raise ValueError(
+                f"`similarities` names {name!r} without a file; the sets that need none are "
+                f"{', '.join(repr(n) for n in STANDARD_SETS[1:])}."
+            )
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                f"`similarities[{name!r}]` must be the path of a word-pair file, or None for a standard set. "
+                f"Received: {type(path).__name__} {path!r}"
+            )
 
 
 def headline_scores(wv, sets: Mapping[str, str | os.PathLike | None], restrict_vocab: int = 300_000) -> dict:

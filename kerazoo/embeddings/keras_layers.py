@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kerazoo._validation import require_positive_int
+
 PADDING = ""
 OOV = "[UNK]"
 
@@ -102,6 +104,9 @@ def text_vectorization_and_embedding(
     `lowercase=False` for vectors trained on `Corpus(lowercase=False)`. TextVectorization itself needs
     TensorFlow installed, whichever the backend.
     """
+    require_keyed_vectors(wv)
+    if output_sequence_length is not None:
+        require_positive_int(output_sequence_length=output_sequence_length)
     import keras
 
     from kerazoo.layers.text_standardization import standardize_words, standardize_words_keep_case  # imports Keras

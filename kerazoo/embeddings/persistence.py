@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kerazoo._io import atomic_path
 from kerazoo._validation import require_choice
+from kerazoo.embeddings.keras_layers import require_keyed_vectors
 
 # The formats `export` writes word vectors in (a whole model's export formats are `models.serving`'s).
 VECTOR_FORMATS = ("word2vec", "word2vec-binary", "projector")
@@ -70,6 +71,7 @@ def export(wv, path: str | os.PathLike, *, format: str = "word2vec", words: Sequ
     Returns:
         The paths written.
     """
+    require_keyed_vectors(wv)
     require_choice("format", format, VECTOR_FORMATS)
     path = Path(path)
     if format != "projector":

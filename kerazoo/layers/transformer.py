@@ -37,6 +37,15 @@ def check_width(width, num_heads: int, rotary: bool) -> None:
         )
 
 
+def require_known_width(name: str, shape) -> None:
+    """The keys and values are projected from the last axis, whose width the kernels are built for."""
+    if shape[-1] is None:
+        raise ValueError(
+            f"`{name}` must have a known width (its last axis) to build the attention's kernels. Received: "
+            f"{name}.shape={tuple(shape)}"
+        )
+
+
 class _TransformerLayer(keras.layers.Layer):
     """What the encoder and the decoder share: their arguments, the residual sublayer, the feed-forward network.
 
@@ -75,6 +84,7 @@ class _TransformerLayer(keras.layers.Layer):
     def _build_attention(self, sublayer: str, query_shape, value_shape, *, rotary: bool = False):
         """The attention of `sublayer` with its norm and dropout, built for these shapes."""
         check_width(query_shape[-1], self.num_heads, rotary)
+        require_known_width("context" if sublayer == names.CROSS_ATTENTION else "x", value_shape)
         kind = RotaryMultiHeadAttention if rotary else MultiHeadAttention
         attention = kind(
             self.num_heads,

@@ -22,6 +22,16 @@ def image_input(input_shape, input_tensor, default_shape: tuple):
     if input_tensor is not None:
         if not keras.backend.is_keras_tensor(input_tensor):
             raise TypeError(f"`input_tensor` must be a Keras tensor. Received: {type(input_tensor).__name__}")
+        if "float" not in str(input_tensor.dtype):
+            raise TypeError(
+                "`input_tensor` must be a float image tensor; scale integer pixels first, e.g. "
+                f"keras.layers.Rescaling(1 / 255) turns uint8 into floats in [0, 1]. Received: {input_tensor.dtype}"
+            )
+        if len(input_tensor.shape) != 4 or input_tensor.shape[-1] is None:
+            raise ValueError(
+                "`input_tensor` must be a (batch, height, width, channels) image tensor with a known channel "
+                f"count. Received: input_tensor.shape={tuple(input_tensor.shape)}"
+            )
         return input_tensor
     shape = tuple(input_shape) if input_shape is not None else default_shape
     valid = all(size is None or (type(size) is int and size > 0) for size in shape)  # type(): no bools
@@ -33,8 +43,13 @@ def image_input(input_shape, input_tensor, default_shape: tuple):
     return keras.Input(shape, name="image")
 
 
-def check_image_head(*, include_top, pooling, classes, classifier_activation) -> None:
-    """Validates the keras.applications-style head arguments before any layer is built."""
+def check_image_head(*, include_top, pooling, classes, classifier_activation, weights=None) -> None:
+    """Validates the keras.applications-style head and weights arguments before any layer is built."""
+    if weights is not None and not isinstance(weights, (str, os.PathLike)):
+        raise TypeError(
+            "`weights` must be None or the path of a '.weights.h5' or '.keras' file saved from the same "
+            f"builder. Received: weights={weights!r}"
+        )
     require_choice("pooling", pooling, IMAGE_POOLINGS)
     require_positive_int(classes=classes)
     require_activation("classifier_activation", classifier_activation)
@@ -116,6 +131,38 @@ def embedding_initializer(embedding_matrix, vocab_size: int, dim: int):
     if not np.isfinite(matrix).all():
         raise ValueError("`embedding_matrix` holds NaN or infinite values; the model would predict NaN.")
     return matrix
+
+
+def token_tables(model: keras.Model) -> dict[str, int]:
+    """{input name: rows of the token table it feeds}, for each input an `Embedding` reads directly."""
+    inputs = {id(tensor): tensor.name for tensor in model.inputs}
+    tables = {}
+    for layer in model.layers:
+        if isinstance(layer, layers.Embedding) and layer._inbound_nodes:
+            source = layer._inbound_nodes[0].input_tensors[0]
+            if id(source) in inputs:
+                tables[inputs[id(source)]] = layer.input_dim
+    return tables
+
+
+def require_token_ids(model: keras.Model, x) -> None:
+    """Token ids given as NumPy data fit the tables they index: an id past the end fails deep inside a
+    compiled gather (or, on some backends, silently reads another row). `x` is an array, a dict of arrays
+    by input name, or anything else (a dataset), which is left to the pipeline that made it."""
+    tables = token_tables(model)
+    if not tables:
+        return
+    arrays = x if isinstance(x, Mapping) else {model.inputs[0].name: x} if len(model.inputs) == 1 else {}
+    for name, rows in tables.items():
+        ids = arrays.get(name)
+        if not isinstance(ids, (np.ndarray, list)):
+            continue
+        ids = np.asarray(ids)
+        if ids.size and np.issubdtype(ids.dtype, np.integer) and (ids.min() < 0 or ids.max() >= rows):
+            raise ValueError(
+                f"`{name}` ids must be in 0..{rows - 1}, the rows of {model.name}'s token table. Received ids "
+                f"from {ids.min()} to {ids.max()}: was the data encoded with another vocabulary?"
+            )
 
 
 def set_token_embeddings(layer: layers.Embedding, matrix, trainable: bool) -> None:

@@ -46,7 +46,11 @@ def _plain_cnn(
     """A plain convnet: 'valid' ReLU convolutions, each row `(filters, kernel, max-pool after it)`, then
     a flattened ReLU dense stack of `dense` widths and the classifier. Features are named conv1, conv2, ..."""
     check_image_head(
-        include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
+        include_top=include_top,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        weights=weights,
     )
     image = image_input(input_shape, input_tensor, default_shape)
     minimum = 1
@@ -133,7 +137,11 @@ def _resnet(
     same in both.
     """
     check_image_head(
-        include_top=include_top, pooling=pooling, classes=classes, classifier_activation=classifier_activation
+        include_top=include_top,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        weights=weights,
     )
     require_positive_int(width=width)
     image = image_input(input_shape, input_tensor, RESNET_SHAPE)

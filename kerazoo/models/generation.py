@@ -6,8 +6,9 @@ import keras
 import numpy as np
 
 from kerazoo import names
-from kerazoo._validation import require_number, require_positive_int
+from kerazoo._validation import require_number, require_positive_int, require_seed
 from kerazoo.layers import PositionEmbedding
+from kerazoo.models._common import require_token_ids
 from kerazoo.models._decoding import decoding_for, growing_input, has_state
 
 
@@ -51,6 +52,7 @@ def generate(
     """
     require_positive_int(max_new_tokens=max_new_tokens)
     require_number("temperature", temperature, minimum=0.0)
+    require_seed(seed, optional=True)
     if top_k is not None:
         require_positive_int(top_k=top_k)
     output_shape = tuple(model.outputs[0].shape)
@@ -61,6 +63,7 @@ def generate(
     inputs, key = _split_inputs(model, tokens)
     for name, ids in inputs.items():
         inputs[name] = _ids(name or names.TOKENS, ids, vocab_size=output_shape[-1] if name == key else None)
+    require_token_ids(model, inputs if key is not None else inputs[None])
     prompt = inputs[key]
     if prompt.ndim != 2:
         raise ValueError(f"The prompt must be a (batch, length) array of ids. Received shape {prompt.shape}")

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import keras
 
 from kerazoo import distribute
-from kerazoo._validation import require_choice, require_positive_int
+from kerazoo._validation import require_choice, require_positive_int, require_seed
+from kerazoo.models._common import require_token_ids
 from kerazoo.training.checkpoint import ResumableCheckpoint
 from kerazoo.training.loop import fit_distributed
 from kerazoo.training.pipeline import REMAINDERS, array_dataset, examples_dataset
@@ -172,6 +173,7 @@ def fit(
     """
     distribution = distribution or distribute.resolve("off")
     require_positive_int(epochs=epochs)
+    require_seed(seed)
     remainder = remainder_policy(distribution, remainder)
     dataset_input = _is_dataset(x)
     if dataset_input and (y is not None or sample_weight is not None):
@@ -185,6 +187,7 @@ def fit(
             "batched tf.data.Dataset as `x`."
         )
     if not dataset_input:
+        require_token_ids(model, x)
         batch_size = 32 if batch_size is None else batch_size
     if batch_size is not None:
         distribution.check_batch_size(batch_size)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from kerazoo import distribute
 from kerazoo._io import atomic_path, require_writable_folder
-from kerazoo._validation import require_choice, require_number, require_positive_int
+from kerazoo._validation import require_choice, require_number, require_positive_int, require_seed
 from kerazoo.data import check_data_for_model, load_for_model
 from kerazoo.distribute.scope import KINDS, PRECISIONS
 from kerazoo.plots import plot_history
@@ -206,8 +206,7 @@ def _require_valid_run(info, config: Mapping) -> None:
     require_choice("schedule", config["schedule"], SCHEDULES)
     require_choice("strategy", config["strategy"], KINDS)
     require_choice("precision", config["precision"], PRECISIONS)
-    if isinstance(config["seed"], bool) or not isinstance(config["seed"], int):
-        raise ValueError(f"`seed` must be an integer. Received: seed={config['seed']!r}")
+    require_seed(config["seed"])
     info.check_arguments(config["settings"])  # unknown arguments, with the closest accepted ones
     check_data_for_model(info, config["data"], config["settings"])
 
