@@ -5,7 +5,7 @@ from __future__ import annotations
 from keras import layers
 
 from kerazoo._validation import boolean_flags, require_positive_int, require_rank, require_rate, unique_name
-from kerazoo.layers import AttentionPooling
+from kerazoo.layers import LSTM, AttentionPooling, Bidirectional
 
 
 def _require_sequence(x) -> None:
@@ -47,9 +47,9 @@ def lstm_block(
     name = name or unique_name("lstm_block")
     for index in range(1, num_layers + 1):
         last = index == num_layers
-        lstm = layers.LSTM(units, return_sequences=return_sequences or not last, name=f"{name}_lstm{index}")
+        lstm = LSTM(units, return_sequences=return_sequences or not last, name=f"{name}_lstm{index}")
         if bidirectional:
-            lstm = layers.Bidirectional(lstm, name=f"{name}_bilstm{index}")
+            lstm = Bidirectional(lstm, name=f"{name}_bilstm{index}")
         x = lstm(x)
         if dropout and not last:
             x = layers.Dropout(dropout, name=f"{name}_dropout{index}")(x)

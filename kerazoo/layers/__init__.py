@@ -5,13 +5,16 @@ from kerazoo.layers.activations import gelu_erf, gelu_tanh
 from kerazoo.layers.attention_pooling import AttentionPooling
 from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiHeadAttention, apply_rotary
 from kerazoo.layers.position_embedding import PositionEmbedding
+from kerazoo.layers.recurrent import LSTM, Bidirectional
 from kerazoo.layers.segment_embedding import SegmentEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
 from kerazoo.layers.text_standardization import standardize_words, standardize_words_keep_case, words
 from kerazoo.layers.transformer import TransformerDecoder, TransformerEncoder
 
 __all__ = [
+    "LSTM",
     "AttentionPooling",
+    "Bidirectional",
     "MultiHeadAttention",
     "PositionEmbedding",
     "RotaryMultiHeadAttention",

@@ -10,6 +10,7 @@ import keras
 from keras import layers
 
 from kerazoo import blocks, names
+from kerazoo.layers import LSTM
 from kerazoo.models._common import (
     check_sequence_sizes,
     classifier,
@@ -143,14 +144,12 @@ def lstm_seq2seq(
         vocab_size, dim, mask_zero=True, name=names.of_sequence(names.SOURCE, names.TOKEN_EMBEDDING)
     )
     encoded = source_embedding(source)
-    encoded, state_h, state_c = layers.LSTM(units, return_sequences=True, return_state=True, name=names.ENCODER)(
-        encoded
-    )
+    encoded, state_h, state_c = LSTM(units, return_sequences=True, return_state=True, name=names.ENCODER)(encoded)
     target_embedding = layers.Embedding(
         target_vocab_size, dim, mask_zero=True, name=names.of_sequence(names.TARGET, names.TOKEN_EMBEDDING)
     )
     decoded = target_embedding(target)
-    decoded = layers.LSTM(units, return_sequences=True, name=names.DECODER)(decoded, initial_state=[state_h, state_c])
+    decoded = LSTM(units, return_sequences=True, name=names.DECODER)(decoded, initial_state=[state_h, state_c])
     context = layers.AdditiveAttention(name="attention")([decoded, encoded])
     x = layers.Concatenate(name="attention_concat")([decoded, context])
     x = layers.Dense(units, activation="tanh", name="attention_projection")(x)

@@ -11,6 +11,14 @@ BATCH = 2
 # (layer factory, inputs without the batch axis (one axis: ids), dtype, trainable weights, non-trainable weights)
 CASES = {
     "AttentionPooling": (lambda: layers.AttentionPooling(units=3), [(5, 8)], "float32", 3, 0),
+    "Bidirectional": (
+        lambda: layers.Bidirectional(layers.LSTM(4, return_sequences=True)),
+        [(5, 8)],
+        "float32",
+        6,  # kernel, recurrent kernel and bias each way
+        0,
+    ),
+    "LSTM": (lambda: layers.LSTM(4, return_sequences=True), [(5, 8)], "float32", 3, 0),
     "MultiHeadAttention": (lambda: layers.MultiHeadAttention(2, key_dim=4), [(5, 8), (5, 8)], "float32", 8, 0),
     "RotaryMultiHeadAttention": (
         lambda: layers.RotaryMultiHeadAttention(2, key_dim=4, rotary_max_wavelength=500.0),

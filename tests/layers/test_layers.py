@@ -10,6 +10,8 @@ ALL_LAYERS = [
     layers.RotaryMultiHeadAttention(2, key_dim=4, rotary_max_wavelength=500.0),
     layers.PositionEmbedding(max_length=9),
     layers.SinusoidalPositionEmbedding(max_wavelength=100.0),
+    layers.LSTM(4, return_sequences=True),
+    layers.Bidirectional(layers.LSTM(4)),
     layers.TransformerEncoder(2, 16),
     layers.TransformerDecoder(2, 16, causal=False),
 ]
@@ -121,3 +123,17 @@ def test_transformer_encoder_computes_keras_hubs_encoder_to_the_bit(norm_first):
     assert not reference, f"keras-hub weights left without a counterpart: {sorted(reference)}"
     expected = keras.ops.convert_to_numpy(theirs(x, padding_mask=padding))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(ours(x, mask=padding))[padding], expected[padding])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: layers.LSTM(4, return_sequences=True),
+        lambda: layers.Bidirectional(layers.LSTM(4, return_sequences=True)),
+    ],
+)
+def test_recurrent_layers_pass_the_mask_on_where_keras_3_16_drops_it(make):
+    tokens = keras.Input((6,), dtype="int32")
+    x = make()(keras.layers.Embedding(10, 8, mask_zero=True)(tokens))
+    mask = keras.Model(tokens, x._keras_mask)(np.array([[1, 2, 0, 0, 0, 0]]))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(mask), [[True, True, False, False, False, False]])
