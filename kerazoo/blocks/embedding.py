@@ -5,7 +5,7 @@ from __future__ import annotations
 from keras import layers
 
 from kerazoo._validation import boolean_flags, require_choice, require_positive_int, require_rank, unique_name
-from kerazoo.layers import PositionEmbedding, SinusoidalPositionEmbedding
+from kerazoo.layers import PositionEmbedding, ReversibleEmbedding, SinusoidalPositionEmbedding
 
 POSITIONS = ("sinusoidal", "learned", "none")
 
@@ -82,7 +82,7 @@ def embed_tokens(
     """The token table (a `ReversibleEmbedding` when `reversible`, to tie an output projection to it) and
     the positions, named as given; returns the embedded tokens and the token layer, which a model holds on
     to (to load pre-trained vectors into it, or to project back onto the vocabulary)."""
-    table = layers.ReversibleEmbedding if reversible else layers.Embedding
+    table = ReversibleEmbedding if reversible else layers.Embedding
     token_layer = table(
         vocab_size,
         dim,

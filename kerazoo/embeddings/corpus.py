@@ -166,7 +166,7 @@ def _expand(source) -> list[str]:
 
 # A text file holds no NUL byte, and little that is not UTF-8; random bytes hold both.
 _SNIFFED_BYTES = 8192
-_MAX_UNDECODABLE_SHARE = 0.1
+_MAX_UNDECODABLE_SHARE = 0.3  # random bytes are mostly not UTF-8; a text with a few bad bytes is not
 
 
 def _require_text(path: str) -> None:

@@ -6,6 +6,7 @@ from kerazoo.layers.attention_pooling import AttentionPooling
 from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiHeadAttention, apply_rotary
 from kerazoo.layers.position_embedding import PositionEmbedding
 from kerazoo.layers.recurrent import LSTM, Bidirectional
+from kerazoo.layers.reversible_embedding import ReversibleEmbedding
 from kerazoo.layers.segment_embedding import SegmentEmbedding
 from kerazoo.layers.sinusoidal_position_embedding import SinusoidalPositionEmbedding, sinusoidal_positions
 from kerazoo.layers.text_standardization import standardize_words, standardize_words_keep_case, words
@@ -17,6 +18,7 @@ __all__ = [
     "Bidirectional",
     "MultiHeadAttention",
     "PositionEmbedding",
+    "ReversibleEmbedding",
     "RotaryMultiHeadAttention",
     "SegmentEmbedding",
     "SinusoidalPositionEmbedding",

@@ -27,6 +27,7 @@ CASES = {
         8,
         0,
     ),
+    "ReversibleEmbedding": (lambda: layers.ReversibleEmbedding(10, 4, mask_zero=True), [(5,)], "float32", 1, 0),
     "PositionEmbedding": (lambda: layers.PositionEmbedding(max_length=9), [(5, 8)], "float32", 1, 0),
     "TransformerDecoder": (
         lambda: layers.TransformerDecoder(2, 16, norm_first=True, activation=layers.gelu_tanh),

@@ -137,3 +137,13 @@ def test_recurrent_layers_pass_the_mask_on_where_keras_3_16_drops_it(make):
     x = make()(keras.layers.Embedding(10, 8, mask_zero=True)(tokens))
     mask = keras.Model(tokens, x._keras_mask)(np.array([[1, 2, 0, 0, 0, 0]]))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(mask), [[True, True, False, False, False, False]])
+
+
+def test_a_tied_projection_carries_no_mask_and_the_ids_keep_theirs():
+    table = layers.ReversibleEmbedding(10, 4, mask_zero=True)
+    tokens = keras.Input((6,), dtype="int32")
+    hidden = table(tokens)
+    logits = table(hidden, reverse=True)
+    mask = keras.Model(tokens, hidden._keras_mask)(np.array([[1, 2, 0, 0, 0, 0]]))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(mask), [[True, True, False, False, False, False]])
+    assert getattr(logits, "_keras_mask", None) is None
