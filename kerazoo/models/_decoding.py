@@ -265,11 +265,24 @@ def _call_inputs(layer) -> list:
 
 
 def _feeds(tokens, tensor) -> bool:
-    """Whether `tensor` is computed from `tokens` alone."""
-    try:
-        keras.Model(tokens, tensor)
-    except ValueError:
-        return False
+    """Whether `tensor` (or every tensor of a structure) is computed from `tokens` alone: each path back
+    through the graph's history ends at `tokens`, none at another input.
+
+    The walk is explicit because `keras.Model(tokens, tensor)` refuses a graph that needs another input
+    only from Keras 3.15 on; Keras 3.13 builds it and fails when it is called, so a seq2seq model's source
+    would pass for the input that feeds its decoder.
+    """
+    seen, pending = set(), list(keras.tree.flatten(tensor))
+    while pending:
+        current = pending.pop()
+        if current is tokens or id(current) in seen:
+            continue
+        seen.add(id(current))
+        operation, node_index, _ = current._keras_history
+        node = operation._inbound_nodes[node_index]
+        if node.is_input:
+            return False
+        pending.extend(node.input_tensors)
     return True
 
 
