@@ -84,6 +84,20 @@ class Corpus:
             else:
                 yield from (_line_safe(tokens) for tokens in part)
 
+    def texts(self) -> Iterator[str]:
+        """The sources' texts untokenized, for tokenizers that split text themselves (`text.Tokenizer.train`).
+
+        Lines lose their line break, Wikipedia articles their markup, token lists are joined by spaces;
+        blank texts are skipped. Nothing is lowercased or split: `lowercase` and the options after it are
+        about tokens, and the subword tokenizer normalizes text its own way.
+        """
+        for part in self.parts:
+            if isinstance(part, str):
+                read = _wiki_texts if _is_wiki_dump(part) else _lines
+                yield from (text for (text,) in read(part, _whole_text))
+            else:
+                yield from (" ".join(_line_safe(tokens)) for tokens in part)
+
     def tokenize(self, text: str) -> list[str]:
         """The tokens of one text under this corpus's options."""
         if self.strip_punctuation:
@@ -96,6 +110,12 @@ class Corpus:
 
     def __repr__(self) -> str:
         return f"Corpus({len(self.files)} files, {len(self.parts)} parts, lowercase={self.lowercase})"
+
+
+def _whole_text(text: str) -> list[str]:
+    """The `tokenize` that keeps a text whole (less its line break), or drops it when blank."""
+    text = text.rstrip("\r\n")
+    return [text] if text.strip() else []
 
 
 def _line_safe(tokens) -> list[str]:

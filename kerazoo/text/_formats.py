@@ -1,0 +1,171 @@
+"""Reading the vocabulary files checkpoints ship into a `tokenizers.Tokenizer`, laid out as their family's.
+
+tokenizer.json             Hugging Face's own format, read as it is.
+vocab.json + merges.txt    GPT-2's byte-level BPE (GPT2TokenizerFast's layout).
+vocab.txt                  BERT's WordPiece, lowercasing and accent stripping as tokenizer_config.json asks.
+*.model / *.spm            SentencePiece (the T5 and Marian families), converted by transformers' converter.
+
+A folder is searched in that order. A `tokenizer_config.json` beside a file is read for the options the
+vocabulary files themselves do not hold.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+
+from kerazoo import _optional
+
+FORMATS = "a tokenizer.json, GPT-2's vocab.json + merges.txt, BERT's vocab.txt or a SentencePiece .model/.spm"
+_SENTENCEPIECE_SUFFIXES = (".model", ".spm")
+# The special tokens of the families kerazoo loads; those in a vocabulary become special tokens.
+KNOWN_SPECIAL_TOKENS = (
+    "<pad>", "[PAD]", "<unk>", "[UNK]", "<s>", "</s>", "[CLS]", "[SEP]", "[MASK]", "<mask>",
+    "<|endoftext|>", "<|startoftext|>", "<|pad|>", "<|padding|>",
+)  # fmt: skip
+
+
+def load(path: str | Path) -> Tokenizer:
+    """The tokenizer in `path`, a file of one of the FORMATS or a folder holding one."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"No such tokenizer file or folder: {str(path)!r}")
+    file = _find_in_folder(path) if path.is_dir() else path
+    name, suffix = file.name.lower(), file.suffix.lower()
+    config = _config(file.parent)
+    if suffix in _SENTENCEPIECE_SUFFIXES:
+        return _sentencepiece(file, config)
+    if name == "merges.txt":
+        return _gpt2(file.with_name("vocab.json"), file, config)
+    if suffix == ".txt":
+        return _wordpiece(file, config)
+    if suffix == ".json":
+        content = _read_json(file)
+        if isinstance(content, dict) and "model" in content:
+            return Tokenizer.from_str(json.dumps(content))
+        if isinstance(content, dict) and file.with_name("merges.txt").exists():
+            return _gpt2(file, file.with_name("merges.txt"), config)
+    raise _unknown(path)
+
+
+def _find_in_folder(folder: Path) -> Path:
+    def has(name: str) -> bool:
+        return (folder / name).is_file()
+
+    sentencepiece = sorted(p for p in folder.iterdir() if p.suffix.lower() in _SENTENCEPIECE_SUFFIXES)
+    if has("tokenizer.json"):
+        return folder / "tokenizer.json"
+    if has("vocab.json") and has("merges.txt"):
+        return folder / "vocab.json"
+    if has("vocab.txt"):
+        return folder / "vocab.txt"
+    if sentencepiece and has("vocab.json"):
+        # MarianMT renumbers its SentencePiece pieces through vocab.json: the .spm's own ids would be wrong.
+        raise ValueError(
+            f"The folder {str(folder)!r} holds a SentencePiece model whose pieces its vocab.json renumbers "
+            "(MarianMT's layout), which kerazoo does not read; load a tokenizer.json of it instead."
+        )
+    if len(sentencepiece) > 1 and has("source.spm"):  # MarianMT's pair: the source side reads input text
+        return folder / "source.spm"
+    if len(sentencepiece) == 1:
+        return sentencepiece[0]
+    if sentencepiece:
+        names = ", ".join(p.name for p in sentencepiece)
+        raise ValueError(f"The folder {str(folder)!r} holds several SentencePiece models ({names}): name one.")
+    raise _unknown(folder)
+
+
+def _unknown(path: Path) -> ValueError:
+    return ValueError(
+        f"`path` is not a tokenizer kerazoo reads: {str(path)!r}. Give {FORMATS}, or a folder holding one."
+    )
+
+
+def _read_json(file: Path):
+    try:
+        return json.loads(file.read_text(encoding="utf8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"`path` {str(file)!r} is not valid JSON ({error}). Give {FORMATS}.") from None
+
+
+def _config(folder: Path) -> dict:
+    """tokenizer_config.json's settings, with AddedToken entries ({"content": ...}) reduced to their text."""
+    file = folder / "tokenizer_config.json"
+    config = _read_json(file) if file.is_file() else {}
+    return {
+        key: value["content"] if isinstance(value, dict) and "content" in value else value
+        for key, value in config.items()
+    }
+
+
+def _add_known_specials(tokenizer: Tokenizer, vocab: dict[str, int], config: dict) -> None:
+    named = [config.get(f"{role}_token") for role in ("pad", "unk", "bos", "eos", "cls", "sep", "mask")]
+    specials = dict.fromkeys(t for t in (*named, *KNOWN_SPECIAL_TOKENS) if isinstance(t, str) and t in vocab)
+    tokenizer.add_special_tokens([AddedToken(token, special=True, normalized=False) for token in specials])
+
+
+def _gpt2(vocab_file: Path, merges_file: Path, config: dict) -> Tokenizer:
+    if not vocab_file.is_file():
+        raise ValueError(f"`path` {str(merges_file)!r} is GPT-2's merges.txt, but there is no vocab.json beside it.")
+    vocab = _read_json(vocab_file)
+    tokenizer = Tokenizer(models.BPE.from_file(str(vocab_file), str(merges_file)))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=bool(config.get("add_prefix_space", False)))
+    tokenizer.decoder = decoders.ByteLevel()
+    _add_known_specials(tokenizer, vocab, config)
+    return tokenizer
+
+
+def _wordpiece(vocab_file: Path, config: dict) -> Tokenizer:
+    vocab = models.WordPiece.read_file(str(vocab_file))
+    unk, cls, sep = (config.get(f"{role}_token", f"[{role.upper()}]") for role in ("unk", "cls", "sep"))
+    missing = [token for token in (unk, cls, sep) if token not in vocab]
+    if missing:
+        raise ValueError(f"`path` {str(vocab_file)!r} is not a BERT vocab.txt: it lacks {', '.join(missing)}.")
+    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token=unk))
+    # BERT's defaults where tokenizer_config.json is silent: uncased, accents stripped when lowercasing.
+    tokenizer.normalizer = normalizers.BertNormalizer(
+        lowercase=config.get("do_lower_case", True),
+        strip_accents=config.get("strip_accents"),
+        handle_chinese_chars=config.get("tokenize_chinese_chars", True),
+    )
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{cls}:0 $A:0 {sep}:0",
+        pair=f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1",
+        special_tokens=[(cls, vocab[cls]), (sep, vocab[sep])],
+    )
+    _add_known_specials(tokenizer, vocab, config)
+    return tokenizer
+
+
+def _sentencepiece(model_file: Path, config: dict) -> Tokenizer:
+    """transformers' converter (SentencePiece's normalizer spec, byte fallback, user-defined pieces), plus
+    the layout of T5 and Marian: control pieces are special, and each sequence ends with </s>."""
+    convert = _optional.require("transformers.convert_slow_tokenizer", "Loading a SentencePiece model")
+    proto = convert.import_protobuf().ModelProto()
+    try:
+        proto.ParseFromString(model_file.read_bytes())
+    except Exception as error:  # protobuf's DecodeError, whose module depends on the protobuf build
+        raise ValueError(f"`path` {str(model_file)!r} is not a SentencePiece model ({error}).") from None
+    pieces = [(piece.piece, piece.score) for piece in proto.pieces]
+    unigram = proto.trainer_spec.model_type == 1
+    vocab = pieces if unigram else {piece: index for index, (piece, _) in enumerate(pieces)}
+    tokenizer = convert.SpmConverter.build_tokenizer_from_spm_proto(proto, vocab)
+    if tokenizer is None:
+        raise ValueError(
+            f"`path` {str(model_file)!r} is a SentencePiece model of a type kerazoo reads neither (char or word)."
+        )
+    control, unknown = 3, 2  # SentencePiece's piece types
+    specials = [piece.piece for piece in proto.pieces if piece.type in (control, unknown)]
+    # T5's tokenizer_config.json asks for `extra_ids` sentinel tokens after the pieces, the last first.
+    specials += [f"<extra_id_{index}>" for index in reversed(range(int(config.get("extra_ids", 0))))]
+    tokenizer.add_special_tokens([AddedToken(token, special=True, normalized=False) for token in specials])
+    eos = proto.trainer_spec.eos_piece
+    if proto.trainer_spec.eos_id >= 0:
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single=f"$A:0 {eos}:0", pair=f"$A:0 {eos}:0 $B:1 {eos}:1", special_tokens=[(eos, proto.trainer_spec.eos_id)]
+        )
+    return tokenizer
