@@ -58,10 +58,12 @@ def renamer(*rules) -> Callable[[str], str]:
     return rename
 
 
-def transplant(model, checkpoint: Checkpoint, fetch: Callable[[str], object]) -> None:
+def transplant(model, checkpoint: Checkpoint, fetch: Callable[[str], object], *, max_length: int | None = None) -> None:
     """Assigns every weight of `model` (but a fresh classifier head) from the checkpoint, checking shapes;
     then requires every source tensor to have been used. `fetch(path)` gives the source tensor's name, or
-    the array itself where it must be reshaped or split."""
+    the array itself where it must be reshaped or split. `max_length`: the one the user chose below the
+    checkpoint's, whose position table then gives its first `max_length` rows."""
+    positions = f"{names.POSITION_EMBEDDING}/embeddings"
     for variable in model.weights:
         if variable.path.startswith(f"{names.HEAD}/") and not checkpoint.has_head:
             continue  # a head the user asked for on top of a backbone checkpoint starts fresh
@@ -75,6 +77,8 @@ def transplant(model, checkpoint: Checkpoint, fetch: Callable[[str], object]) ->
                 f"{model.name}'s {variable.path!r} {tuple(variable.shape)} has no counterpart in {checkpoint.origin}; "
                 "leave out the option that adds it."
             ) from None
+        if max_length is not None and variable.path == positions and variable.shape[0] == max_length < len(value):
+            value = value[:max_length]  # positions past max_length are never looked up
         if tuple(value.shape) != tuple(variable.shape):
             raise ValueError(
                 f"{checkpoint.origin} gives shape {tuple(value.shape)} for {model.name}'s {variable.path!r}, "
@@ -87,11 +91,25 @@ def transplant(model, checkpoint: Checkpoint, fetch: Callable[[str], object]) ->
 def build_for_checkpoint(name: str, settings: dict, options: dict):
     """Model `name` with the settings a checkpoint fixes and the user's `options`, which may change only
     what the checkpoint leaves free."""
-    clashes = sorted(key for key in options if key in settings and options[key] != settings[key] and key not in _FREE)
+    clashes = sorted(
+        key
+        for key in options
+        if key in settings
+        and options[key] != settings[key]
+        and key not in _FREE
+        and not _shorter(key, options, settings)
+    )
     if clashes:
         fixed = ", ".join(f"{key}={settings[key]!r}" for key in clashes)
-        raise ValueError(f"The checkpoint fixes {fixed}; these options cannot change it.")
+        shorter = " (max_length may be lower than the checkpoint's)" if "max_length" in clashes else ""
+        raise ValueError(f"The checkpoint fixes {fixed}; these options cannot change it{shorter}.")
     return models.build(name, **{**settings, **options})
+
+
+def _shorter(key: str, options: dict, settings: dict) -> bool:
+    """A max_length below the checkpoint's: its position table's first rows serve (see `transplant`)."""
+    value = options[key]
+    return key == "max_length" and isinstance(value, int) and not isinstance(value, bool) and 0 < value < settings[key]
 
 
 # What a user may choose against a checkpoint's own setting: regularisation, the head and the input size.

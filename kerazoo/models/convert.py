@@ -202,7 +202,7 @@ def from_keras_hub(source, **options):
     name, settings, rename = _KERAS_HUB[kind](config)
     model = build_for_checkpoint(name, settings, options)
     arrays = {variable.path: np.asarray(variable.numpy()) for variable in backbone.weights}
-    transplant(model, Checkpoint(arrays, f"keras-hub {kind}"), rename)
+    transplant(model, Checkpoint(arrays, f"keras-hub {kind}"), rename, max_length=options.get("max_length"))
     return model
 
 
@@ -216,7 +216,8 @@ def from_hugging_face(folder, **options):
 
     Args:
         folder: the checkpoint's folder.
-        **options: builder arguments on top of the ones the checkpoint fixes.
+        **options: builder arguments on top of the ones the checkpoint fixes; `max_length` may be lower
+            than the checkpoint's (the first rows of its position table serve).
     """
     folder = _existing_path(folder)
     config_file = folder / "config.json"
@@ -231,7 +232,7 @@ def from_hugging_face(folder, **options):
     arrays, origin = read_hugging_face_weights(folder)
     name, settings, fetch, checkpoint = HUGGING_FACE[kind](config, arrays, origin)
     model = build_for_checkpoint(name, settings, options)
-    transplant(model, checkpoint, fetch)
+    transplant(model, checkpoint, fetch, max_length=options.get("max_length"))
     return model
 
 
