@@ -105,9 +105,10 @@ class Tokenizer:
         return cls(_formats.load(path))
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Writes one tokenizer.json (at `path`, or inside it when it is a folder), atomically; returns its path."""
+        """Writes one tokenizer.json atomically: `path` itself when it ends in .json, else a folder (made if
+        needed) that gets a tokenizer.json. Returns the file's path."""
         path = Path(path)
-        if path.is_dir():
+        if path.suffix.lower() != ".json":
             path = path / "tokenizer.json"
         with atomic_path(path) as temporary:
             self.backend.save(str(temporary))
