@@ -3,14 +3,15 @@
 cpu: TensorFlow backend, float32, sizes a 2-core machine trains in seconds per step.
 gpu: JAX backend, mixed_bfloat16, the sizes the issue's H100 references were measured at.
 word2vec: kerazoo's Word2Vec pipeline against raw gensim (no Keras backend involved).
+tokenizers: kerazoo's text.Tokenizer against tokenizers, keras-hub and tiktoken (TensorFlow for keras-hub).
 `quick` shrinks every size and repetition to a smoke run that checks the suite works, not how fast it is.
 """
 
 from __future__ import annotations
 
-SUITES = ("cpu", "word2vec", "gpu")  # the order of runs and of the table
-BACKENDS = {"cpu": "tensorflow", "gpu": "jax", "word2vec": "tensorflow"}
-PRECISIONS = {"cpu": "float32", "gpu": "mixed_bfloat16", "word2vec": "float32"}
+SUITES = ("cpu", "word2vec", "tokenizers", "gpu")  # the order of runs and of the table
+BACKENDS = {"cpu": "tensorflow", "gpu": "jax", "word2vec": "tensorflow", "tokenizers": "tensorflow"}
+PRECISIONS = {"cpu": "float32", "gpu": "mixed_bfloat16", "word2vec": "float32", "tokenizers": "float32"}
 
 _TIMING = {
     "cpu": {"rounds": 11, "steps_per_round": 4, "warmup": 2},
@@ -26,6 +27,10 @@ def rows(suite: str, quick: bool) -> list:
         from benchmarks import word2vec
 
         return word2vec.rows(quick)
+    if suite == "tokenizers":
+        from benchmarks import tokenizers
+
+        return tokenizers.rows(quick)
     from benchmarks import distributed, generation, startup, training
 
     timing = _TIMING["quick" if quick else suite]
