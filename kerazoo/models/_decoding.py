@@ -50,12 +50,13 @@ def _analyse(model: keras.Model) -> _Analysis:
     return _ANALYSES[model]
 
 
-def decoding_for(model: keras.Model, length: int) -> Decoding:
-    """The model's decoding for buffers of `length` positions, built and compiled once per model and length."""
+def decoding_for(model: keras.Model, length: int, *, cached: bool = True) -> Decoding:
+    """The model's decoding for buffers of `length` positions, built and compiled once per model and length:
+    with its decoders' state (`cached`), or the whole model over the whole buffer at every position."""
     by_length = _DECODINGS.setdefault(model, {})
-    if length not in by_length:
-        by_length[length] = _split(model, length)
-    return by_length[length]
+    if (length, cached) not in by_length:
+        by_length[length, cached] = _split(model, length) if cached else _FullDecoding(model, length)
+    return by_length[length, cached]
 
 
 def has_state(model: keras.Model) -> bool:
@@ -76,15 +77,26 @@ def growing_input(model: keras.Model) -> str | None:
     return growing
 
 
+class Sampling(NamedTuple):
+    """How each next token is chosen. `temperature` 0 is greedy (argmax); above 0 a sample from
+    softmax(logits / temperature), limited to the `top_k` most likely tokens and to the smallest set of them
+    whose probability reaches `top_p` (the nucleus). `top_k` sets a shape, so each value compiles its own loop;
+    the temperature and `top_p` are arguments of the compiled loop."""
+
+    temperature: float = 0.0
+    top_k: int | None = None
+    top_p: float | None = None
+
+
 class Decoding(abc.ABC):
     """`start(inputs)` -> state `(carried, *fixed)`; `step(buffer, t, state)` -> (float32 logits for position
     t, state).
 
     `inputs` is what the model takes; `buffer` is the whole `(batch, length)` id buffer of the growing
     input, of which the step reads position t. `prefill(buffer, state, steps)` runs positions
-    `0 .. steps - 1` (prompt tokens every row has) for their state alone. A decoding holds the model's
-    layers and variables but not the model itself, so the cache of decodings (keyed weakly by model) lets
-    a dropped model go.
+    `0 .. steps - 1` (prompt tokens every row has) for their state alone. `run` chooses tokens from a
+    position on, in one compiled loop on the device. A decoding holds the model's layers and variables but
+    not the model itself, so the cache of decodings (keyed weakly by model) lets a dropped model go.
     """
 
     def __init__(self, model: keras.Model, length: int, growing: str | None):
@@ -92,7 +104,10 @@ class Decoding(abc.ABC):
         self.growing = growing
         self.variables = model.variables
         self.step = _compile(self._step, self.variables)
-        self._compiled = {}  # prefill per chunk length, the greedy loop per padding rule
+        self._compiled = {}  # prefill per chunk length, the loop per padding rule and way of choosing
+        # Only its variable's slot is used: the loop maps it to (seed, position) at each step, so a draw
+        # depends on the seed and the position alone, in every chunk and on every backend.
+        self._seeds = keras.random.SeedGenerator(0)
 
     @abc.abstractmethod
     def start(self, inputs):
@@ -108,38 +123,92 @@ class Decoding(abc.ABC):
             _, state = self.step(buffer, ops.convert_to_tensor(t, "int32"), state)
         return state
 
-    def greedy(self, buffer, lengths, limits, end_token: int, first: int, state, *, padded: bool):
-        """The whole greedy continuation from position `first` in one compiled call: `(batch, length)` ids."""
-        if ("greedy", padded) not in self._compiled:
-            loop = functools.partial(self._greedy, padded=padded)
-            self._compiled["greedy", padded] = _compile(loop, self.variables)
-        int32 = functools.partial(ops.convert_to_tensor, dtype="int32")
-        loop = self._compiled["greedy", padded]
-        return loop(int32(buffer), int32(lengths), int32(limits), int32(end_token), int32(first), state)
+    def run(self, buffer, lengths, limits, finished, t, until, state, *, end_token, padded, sampling, seed):
+        """Positions `t + 1 .. until` at most, in one compiled call: `(buffer, finished, t, state)` after them.
 
-    def _greedy(self, buffer, lengths, limits, end_token, first, state, *, padded):
-        """Positions `first + 1 ..` of each row whose prompt has ended, each the argmax of the logits at the
-        position before, until every row reached its limit or its end token. A state is `(carried, *fixed)`:
-        only its first part (the caches, the LSTM's h and c) goes through the loop; the rest (the
-        encoder's keys, values, outputs and masks) is read as it is."""
-        _, *fixed = state
+        A row's position is generated where its prompt has ended (`lengths`), before its `limits`, while it
+        is not `finished` (it produced `end_token`, or the caller stopped it); elsewhere the buffer is read as
+        it is. The loop stops early once no row has a position left to generate, and a later call with the
+        returned values goes on where it stopped.
+        """
+        key = ("run", padded, sampling.temperature > 0, sampling.top_k, sampling.top_p is not None)
+        if key not in self._compiled:
+            loop = functools.partial(self._loop, padded=padded, sample=key[2], top_k=sampling.top_k, nucleus=key[4])
+            self._compiled[key] = _compile(loop, self.variables)
+        int32 = functools.partial(ops.convert_to_tensor, dtype="int32")
+        carried, *fixed = state
+        buffer, finished, t, carried = self._compiled[key](
+            int32(buffer),
+            int32(lengths),
+            int32(limits),
+            ops.convert_to_tensor(finished, "bool"),
+            int32(t),
+            int32(until),
+            int32(end_token),
+            ops.convert_to_tensor(max(sampling.temperature, 1e-6), "float32"),
+            ops.convert_to_tensor(1.0 if sampling.top_p is None else sampling.top_p, "float32"),
+            int32(seed),
+            carried,
+            fixed,
+        )
+        return buffer, finished, t, (carried, *fixed)
+
+    def _loop(
+        self, buffer, lengths, limits, finished, t, until, end_token, temperature, top_p, seed, carried, fixed,
+        *, padded, sample, top_k, nucleus,
+    ):  # fmt: skip
+        """The while loop `run` compiles. A state is `(carried, *fixed)`: only its first part (the caches,
+        the LSTM's h and c) goes through the loop; the rest (the encoder's keys, values, outputs and masks)
+        is read as it is."""
         last = ops.shape(buffer)[1] - 1
 
         def unfinished(t, buffer, finished, carried):
-            return (t < last) & ops.any(~finished & (t + 1 < limits))
+            return (t < until) & (t < last) & ops.any(~finished & (t + 1 < limits))
 
         def extend(t, buffer, finished, carried):
             logits, (carried, *_) = self._step(buffer, t, (carried, *fixed))
             if padded:  # id 0 is padding: never produce it
                 logits = ops.where(ops.arange(ops.shape(logits)[-1]) == 0, float("-inf"), logits)
-            chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+            if sample:
+                draw = self._seed_for(seed, t)
+                chosen = choose(logits / temperature, draw, top_k=top_k, top_p=top_p if nucleus else None)
+            else:
+                chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
             growing = (t + 1 >= lengths) & (t + 1 < limits) & ~finished
             column = ops.where(growing, chosen, ops.take(buffer, t + 1, axis=1))
             buffer = ops.slice_update(buffer, (0, t + 1), column[:, None])
             return t + 1, buffer, finished | (growing & (chosen == end_token)), carried
 
-        finished = ops.zeros_like(lengths, dtype="bool")
-        return ops.while_loop(unfinished, extend, (first, buffer, finished, state[0]))[1]
+        t, buffer, finished, carried = ops.while_loop(unfinished, extend, (t, buffer, finished, carried))
+        return buffer, finished, t, carried
+
+    def _seed_for(self, seed, t):
+        """`self._seeds` as a generator whose state is (seed, t), for the draws of position t."""
+        state = ops.cast(ops.stack([seed, t]), self._seeds.state.dtype)
+        return _SeedAt(self._seeds, state)
+
+
+class _SeedAt(NamedTuple):
+    generator: keras.random.SeedGenerator
+    state: object
+
+
+def choose(logits, seed: _SeedAt, *, top_k: int | None = None, top_p=None):
+    """One token per row, drawn from softmax(`logits`) limited to the `top_k` most likely and, with `top_p`,
+    to the nucleus: the most likely tokens, in order, until their probability reaches `top_p` (the first
+    one always). `logits` are already divided by the temperature; `seed` fixes the draw."""
+    vocab = ops.shape(logits)[-1]
+    with keras.StatelessScope(state_mapping=[(seed.generator.state, seed.state)]):
+        if top_k is None and top_p is None:
+            return ops.cast(keras.random.categorical(logits, 1, seed=seed.generator)[:, 0], "int32")
+        # (batch, k): the candidates, most likely first
+        values, indices = ops.top_k(logits, k=min(top_k or vocab, vocab), sorted=True)
+        if top_p is not None:
+            probabilities = ops.softmax(values, axis=-1)
+            before = ops.cumsum(probabilities, axis=-1) - probabilities  # the mass of the tokens ahead of each
+            values = ops.where(before < top_p, values, float("-inf"))
+        picked = keras.random.categorical(values, 1, seed=seed.generator)
+    return ops.cast(ops.take_along_axis(indices, ops.cast(picked, "int32"), axis=1)[:, 0], "int32")
 
 
 class _TransformerDecoding(Decoding):
@@ -220,6 +289,32 @@ class _RecurrentDecoding(Decoding):
         # Functional.call takes the masks of its inputs (the encoder's padding); __call__ would warn.
         logits = self.head.call([output[:, None], *extras], training=False, mask=[None, *masks])
         return ops.cast(logits[:, 0], "float32"), (list(states), extras, masks)
+
+
+class _FullDecoding(Decoding):
+    """No state: each step runs the whole model over the whole buffer and reads position t (any model whose
+    output at t depends on the positions up to t, with or without a decoder that could carry state)."""
+
+    def __init__(self, model, length):
+        growing = growing_input(model) if isinstance(model.input, dict) else None
+        # The same graph and layers, but not the model object, which the cache of decodings must not hold.
+        self.forward = keras.Model(model.input, model.output)
+        super().__init__(model, length, growing)
+
+    def start(self, inputs):
+        if not self.growing:
+            return ops.zeros((), "int32"), None
+        return ops.zeros((), "int32"), {
+            name: ops.convert_to_tensor(value) for name, value in inputs.items() if name != self.growing
+        }
+
+    def _step(self, buffer, t, state):
+        _, fixed = state
+        logits = self.forward({**fixed, self.growing: buffer} if self.growing else buffer, training=False)
+        return ops.cast(_position(logits, t)[:, 0], "float32"), state
+
+    def prefill(self, buffer, state, steps: int):
+        return state  # nothing is carried: the positions before `steps` are read again at every step
 
 
 def _split(model, length) -> Decoding:

@@ -1,142 +1,404 @@
-"""Autoregressive generation for the language and seq2seq models."""
+"""Autoregressive generation for the language and seq2seq models: ids in, ids out; text in, text out."""
 
 from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
 
 import keras
 import numpy as np
 
 from kerazoo import names
-from kerazoo._validation import require_number, require_positive_int, require_seed
+from kerazoo._validation import require_non_negative_int, require_number, require_positive_int, require_seed
 from kerazoo.layers import PositionEmbedding
-from kerazoo.models._common import require_token_ids
-from kerazoo.models._decoding import decoding_for, growing_input, has_state
+from kerazoo.models._common import require_token_ids, token_tables
+from kerazoo.models._decoding import Sampling, decoding_for, growing_input, has_state
+
+# With stop strings, the loop comes back to the host every this many positions to read the text so far: a
+# round trip per chunk, not per token, and at most this many positions computed past a stop.
+STOP_CHECK_EVERY = 8
 
 
 def generate(
     model: keras.Model,
-    tokens,
+    tokens_or_text,
     max_new_tokens: int,
     *,
+    tokenizer=None,
     temperature: float = 0.0,
     top_k: int | None = None,
+    top_p: float | None = None,
+    stop: str | Sequence[str] | None = None,
+    num_return_sequences: int = 1,
     seed: int | None = None,
     end_token: int | None = None,
     use_cache: bool | None = None,
-) -> np.ndarray:
-    """Extends token sequences with `model`'s predictions, one token at a time.
+):
+    """Extends token sequences (or texts) with `model`'s predictions, one token at a time.
 
-    Works for `gpt` (pass the prompt ids), both seq2seq models (pass {"source": ids, "target": prefix},
-    the prefix starting with the start token) and models assembled from the decoder block. Prompts may
-    have different lengths, right-padded with 0, except for a `gpt` built with `mask_zero=False`, where 0
-    is a token and prompts must be whole. Shapes are static, so each path compiles once per model and
-    length and runs under XLA: by default one position per step, each decoder carrying its state (the
-    Transformer decoders' key/value caches, the LSTM decoder's state) and the encoder run once; with
-    `use_cache=False` the model's predict function on one fixed-size buffer, a full forward pass per token.
-    Greedy decoding runs as one compiled loop on the device, with no trip to the host per token, and with
-    Transformer decoders the prompt positions every row has run as one chunk.
+    Works for `gpt`, both seq2seq models and models assembled from the decoder block. Ids in, ids out:
+    pass `(batch, prompt_length)` ids (for seq2seq models {"source": ids, "target": prefix}, the prefix
+    starting with the start token), right-padded with 0, except for a `gpt` built with `mask_zero=False`,
+    where 0 is a token and prompts must be whole. Text in, text out: pass a string or a list of strings
+    and the `tokenizer` the model was trained with. A string is the prompt, or for a seq2seq model the
+    source, whose target then starts with the tokenizer's start id (its end id where it has none, as
+    BART's decoder starts from `</s>`); no special tokens are added to it. What comes back is the
+    continuation alone, decoded without special tokens and ending before the tokenizer's end id: one string
+    for a string, a list for a list, and with `num_return_sequences` > 1 a list per prompt.
+
+    Every token is chosen on the device, sampling included, in one compiled loop (XLA on TensorFlow and
+    JAX): by default each decoder carries its state (the Transformer decoders' key/value caches, the LSTM
+    decoder's state), the encoder runs once and the prompt positions every row has run as one chunk; with
+    `use_cache=False` the whole model runs over one fixed-size buffer for each position. With `stop` the
+    loop comes back to the host every few positions to read the text.
 
     Args:
         model: a model whose output is `(batch, seq, vocab)` logits, step t predicting token t + 1.
-        tokens: `(batch, prompt_length)` ids, or a dict with "source" and "target" for seq2seq models.
-        max_new_tokens: how many tokens to add.
+        tokens_or_text: ids (`(batch, prompt_length)`, or a dict for seq2seq models), or text.
+        max_new_tokens: how many tokens to add at most.
+        tokenizer: turns text into ids and back (a `kerazoo.text.Tokenizer`); needed for text and `stop`.
+            Its vocabulary must fit the model's, and its padding id must be the model's: 0 where the model
+            masks id 0 (kerazoo's models, built with `mask_zero=True`), none where every id is a token.
         temperature: 0 picks the most likely token (greedy); above 0 samples from softmax(logits / T).
         top_k: sample only among the k most likely tokens.
-        seed: seeds the sampling, so the same seed gives the same tokens.
-        end_token: a row stops growing once it produced this id; the rest of the row stays 0.
+        top_p: sample only among the most likely tokens whose probabilities add up to `top_p` (nucleus
+            sampling, Holtzman et al. 2020), in (0, 1].
+        stop: a string or strings: a row stops once its text contains one, and its text ends before it
+            (its ids end with the token that completed it, then 0).
+        num_return_sequences: continuations per prompt, a prompt's rows next to each other.
+        seed: seeds the sampling: the same seed, prompts and settings give the same tokens.
+        end_token: a row stops growing once it produced this id; the rest of the row stays 0. For text,
+            the tokenizer's end id unless given.
         use_cache: decode one position per step with the decoders' state (the default when the model has
             a TransformerDecoder or an LSTM decoder started from a state); False recomputes every position
             at every step.
 
     Returns:
-        `(batch, prompt_length + max_new_tokens)` int32 ids: the prompt (or target prefix) and its continuation.
+        For ids, `(batch * num_return_sequences, prompt_length + max_new_tokens)` int32 ids: the prompt (or
+        target prefix) and its continuation. For text, the continuations as strings.
+
+    Raises:
+        ValueError: an argument out of range (named), a prompt that tokenizes to nothing, a tokenizer whose
+            vocabulary is larger than the model's or that disagrees with it on the padding id.
     """
+    options = _Options.of(temperature, top_k, top_p, stop, num_return_sequences, seed, end_token, use_cache)
+    job = _job(model, tokens_or_text, max_new_tokens, tokenizer, options)
+    *_, (buffer, _) = _chunks(job, options, chunk=STOP_CHECK_EVERY if options.stops else None)
+    if job.texts is None:
+        return job.cut_at_stops(buffer)
+    continuations = [job.text(buffer, row) for row in range(len(buffer))]
+    n = options.num_return_sequences
+    if n > 1:
+        continuations = [continuations[i : i + n] for i in range(0, len(continuations), n)]
+    return continuations[0] if isinstance(tokens_or_text, str) else continuations
+
+
+def generate_stream(
+    model: keras.Model,
+    prompt: str,
+    max_new_tokens: int,
+    *,
+    tokenizer,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    stop: str | Sequence[str] | None = None,
+    seed: int | None = None,
+    end_token: int | None = None,
+    use_cache: bool | None = None,
+) -> Iterator[str]:
+    """`generate(model, prompt, ..., tokenizer=tokenizer)`'s text as it grows: yields each new piece, a token's
+    worth at a time, so that a terminal can show it.
+
+    The pieces add up to what `generate` returns for the same arguments. Text that may still turn out to
+    begin a stop string, or that ends inside a character (byte-level tokens split UTF-8), is held back until
+    the next token settles it. Each token is one call of the compiled loop, with a trip to the host.
+    """
+    if not isinstance(prompt, str):
+        raise TypeError(f"`prompt` must be a string. Received: {type(prompt).__name__}")
+    options = _Options.of(temperature, top_k, top_p, stop, 1, seed, end_token, use_cache)
+    job = _job(model, prompt, max_new_tokens, tokenizer, options)
+    shown = ""
+    for buffer, t in _chunks(job, options, chunk=1):
+        text, stopped = job.text_so_far(buffer, 0, t)
+        if not stopped:
+            text = text[: len(text) - _unsettled(text, options.stops)]
+        if text.startswith(shown) and len(text) > len(shown):
+            yield text[len(shown) :]
+            shown = text
+    final = job.text(buffer, 0)
+    if final.startswith(shown) and len(final) > len(shown):
+        yield final[len(shown) :]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Options:
+    """generate()'s keyword arguments, checked."""
+
+    sampling: Sampling
+    stops: tuple[str, ...]
+    num_return_sequences: int
+    seed: int | None
+    end_token: int | None
+    use_cache: bool | None
+
+    @classmethod
+    def of(
+        cls, temperature=0.0, top_k=None, top_p=None, stop=None, num_return_sequences=1, seed=None,
+        end_token=None, use_cache=None,
+    ):  # fmt: skip
+        require_number("temperature", temperature, minimum=0.0)
+        if top_k is not None:
+            require_positive_int(top_k=top_k)
+        if top_p is not None and (
+            isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0.0 < top_p <= 1.0
+        ):
+            raise ValueError(f"`top_p` must be a number in (0, 1]. Received: top_p={top_p!r}")
+        if temperature == 0 and (top_k is not None or top_p is not None):
+            chosen = "top_k" if top_k is not None else "top_p"
+            raise ValueError(
+                f"`{chosen}` limits sampling, and temperature=0 is greedy decoding: pass a `temperature` above 0 "
+                f"(1.0 samples from the model's own probabilities). Received: temperature={temperature!r}, "
+                f"{chosen}={top_k if top_k is not None else top_p!r}"
+            )
+        require_positive_int(num_return_sequences=num_return_sequences)
+        require_seed(seed, optional=True)
+        if end_token is not None:
+            require_non_negative_int(end_token=end_token)
+        stops = (stop,) if isinstance(stop, str) else tuple(stop) if stop is not None else ()
+        if isinstance(stop, (bytes, dict)) or not all(isinstance(s, str) and s for s in stops):
+            raise ValueError(f"`stop` must be a non-empty string or a list of them. Received: stop={stop!r}")
+        if use_cache is not None and not isinstance(use_cache, bool):
+            raise TypeError(f"`use_cache` must be True, False or None. Received: use_cache={use_cache!r}")
+        sampling = Sampling(float(temperature), top_k, None if top_p is None else float(top_p))
+        return cls(sampling, stops, num_return_sequences, seed, end_token, use_cache)
+
+
+@dataclasses.dataclass
+class _Job:
+    """One call's rows: the model's inputs with the growing `(batch, total)` buffer, where each row's prompt
+    ends (`lengths`) and its generation must (`limits`), and, given a tokenizer, how to read the rows as text.
+    """
+
+    model: keras.Model
+    inputs: dict | np.ndarray
+    buffer: np.ndarray
+    lengths: np.ndarray
+    limits: np.ndarray
+    padded: bool
+    end_token: int | None
+    tokenizer: object = None
+    stops: tuple[str, ...] = ()
+    texts: list[str] | None = None
+
+    def generated(self, buffer, row: int, t: int) -> np.ndarray:
+        """Row `row`'s ids generated up to position t, less its end token and what follows."""
+        ids = buffer[row, self.lengths[row] : min(t, self.limits[row] - 1) + 1]
+        if self.end_token is not None and np.any(ids == self.end_token):
+            ids = ids[: int(np.argmax(ids == self.end_token))]
+        return ids
+
+    def text_so_far(self, buffer, row: int, t: int) -> tuple[str, bool]:
+        """The row's text generated up to position t, ending before a stop string; and whether it met one."""
+        return _cut(self._decoded(buffer, row, self.generated(buffer, row, t)), self.stops)
+
+    def text(self, buffer, row: int) -> str:
+        return self.text_so_far(buffer, row, buffer.shape[1] - 1)[0]
+
+    def stopped(self, buffer, t: int) -> np.ndarray:
+        """Which rows' text contains a stop string."""
+        return np.array([self.text_so_far(buffer, row, t)[1] for row in range(len(buffer))])
+
+    def cut_at_stops(self, buffer) -> np.ndarray:
+        """Ids: each row that met a stop string ends with the token that completed it, then 0."""
+        if not self.stops:
+            return buffer
+        buffer = buffer.copy()
+        for row in range(len(buffer)):
+            ids = self.generated(buffer, row, buffer.shape[1] - 1)
+            if _cut(self._decoded(buffer, row, ids), self.stops)[1]:
+                met = (_cut(self._decoded(buffer, row, ids[:n]), self.stops)[1] for n in range(len(ids) + 1))
+                end = next(n for n, stopped in enumerate(met) if stopped)
+                buffer[row, self.lengths[row] + end :] = 0
+        return buffer
+
+    def _decoded(self, buffer, row: int, ids) -> str:
+        """The text of `ids` as they continue the row's prompt: decoding prompt and continuation together and
+        dropping the prompt's text keeps what depends on the tokens before (WordPiece's `##` joins, spaces)."""
+        prompt = buffer[row, : self.lengths[row]].tolist()
+        whole = self.tokenizer.decode([*prompt, *ids.tolist()], skip_special_tokens=True)
+        head = self.tokenizer.decode(prompt, skip_special_tokens=True)
+        return whole[len(head) :] if whole.startswith(head) else self.tokenizer.decode(ids.tolist())
+
+
+def _cut(text: str, stops) -> tuple[str, bool]:
+    found = [index for index in (text.find(stop) for stop in stops) if index >= 0]
+    return (text[: min(found)], True) if found else (text, False)
+
+
+def _unsettled(text: str, stops) -> int:
+    """How many characters at the end of `text` the next token may still change: a partial character
+    (U+FFFD from bytes cut short), or the start of a stop string."""
+    if text.endswith("\ufffd"):
+        return len(text) - len(text.rstrip("\ufffd"))
+    return max((n for stop in stops for n in range(1, len(stop)) if text.endswith(stop[:n])), default=0)
+
+
+def _job(model, tokens_or_text, max_new_tokens, tokenizer, options: _Options) -> _Job:
+    """The rows to generate, checked: ids as given, or text encoded with `tokenizer`."""
     require_positive_int(max_new_tokens=max_new_tokens)
-    require_number("temperature", temperature, minimum=0.0)
-    require_seed(seed, optional=True)
-    if top_k is not None:
-        require_positive_int(top_k=top_k)
     output_shape = tuple(model.outputs[0].shape)
     if len(output_shape) != 3:
         raise ValueError(
             f"generate() needs a model whose output is (batch, seq, vocab) logits. {model.name} outputs {output_shape}"
         )
-    inputs, key = _split_inputs(model, tokens)
-    for name, ids in inputs.items():
-        inputs[name] = _ids(name or names.TOKENS, ids, vocab_size=output_shape[-1] if name == key else None)
-    require_token_ids(model, inputs if key is not None else inputs[None])
-    prompt = inputs[key]
-    if prompt.ndim != 2:
-        raise ValueError(f"The prompt must be a (batch, length) array of ids. Received shape {prompt.shape}")
     padded = _pads_with_zero(model)
-    # Right-padded prompts end at their last non-zero id; without padding every row is whole.
-    lengths = (prompt != 0).sum(axis=1) if padded else np.full(len(prompt), prompt.shape[1])
-    if np.any(lengths == 0):
-        raise ValueError("Every prompt needs at least one token (a start token for seq2seq models).")
+    texts = _texts(tokens_or_text)
+    if texts is not None or options.stops or tokenizer is not None:
+        _require_tokenizer(model, tokenizer, padded, "Text prompts need" if texts is not None else "`stop` needs")
+    if texts is None:
+        inputs, key = _id_inputs(model, tokens_or_text, output_shape[-1])
+        prompt = inputs[key]
+        # Right-padded prompts end at their last non-zero id; without padding every row is whole.
+        lengths = (prompt != 0).sum(axis=1) if padded else np.full(len(prompt), prompt.shape[1])
+        if np.any(lengths == 0):
+            raise ValueError("Every prompt needs at least one token (a start token for seq2seq models).")
+        end_token = options.end_token
+    else:
+        inputs, key, lengths = _text_inputs(model, texts, tokenizer)
+        end_token = tokenizer.end_id if options.end_token is None else options.end_token
+    n = options.num_return_sequences
+    inputs = {name: np.repeat(ids, n, axis=0) for name, ids in inputs.items()}
+    lengths = np.repeat(lengths, n)
+    prompt = inputs[key]
     total = prompt.shape[1] + max_new_tokens
-    _require_fits(model, total)
-
+    _require_fits(model, max(total, *(ids.shape[1] for ids in inputs.values())))
     buffer = np.zeros((prompt.shape[0], total), dtype="int32")
     buffer[:, : prompt.shape[1]] = prompt
-    # One stream per row, so a row's draws do not depend on when other rows draw (cached or not).
-    rngs = [np.random.default_rng(stream) for stream in np.random.SeedSequence(seed).spawn(len(buffer))]
     inputs[key] = buffer
-    model_inputs = inputs if key is not None else buffer
-    if use_cache is None:
-        use_cache = has_state(model)
-    if use_cache:
-        decoding = decoding_for(model, total)
-        return _generate_cached(
-            decoding, model_inputs, lengths, max_new_tokens, temperature, top_k, rngs, end_token, padded
-        )
-    rows = np.arange(len(buffer))
-    finished = np.zeros(len(buffer), dtype=bool)
-    for _ in range(max_new_tokens):
-        logits = np.asarray(model.predict_on_batch(model_inputs), dtype="float64")
-        next_tokens = _choose(logits[rows, lengths - 1], temperature, top_k, rngs, padded)
-        active = ~finished & (lengths < total)
-        buffer[rows[active], lengths[active]] = next_tokens[active]
-        lengths = lengths + active
-        if end_token is not None:
-            finished |= active & (next_tokens == end_token)
-        if finished.all():
-            break
-    return buffer
+    return _Job(
+        model=model,
+        inputs=inputs if key is not None else buffer,
+        buffer=buffer,
+        lengths=lengths,
+        limits=lengths + max_new_tokens,
+        padded=padded,
+        end_token=end_token,
+        tokenizer=tokenizer,
+        stops=options.stops,
+        texts=texts,
+    )
 
 
-def _generate_cached(decoding, inputs, lengths, max_new_tokens, temperature, top_k, rngs, end_token, padded):
-    """The cached path: every position once, the prompts' common part in one call, the rest teacher-forced
-    where a prompt goes on and generated where it has ended; greedy decoding in one compiled loop."""
-    buffer = inputs[decoding.growing] if decoding.growing is not None else inputs
-    state = decoding.start(inputs)
-    first = int(lengths.min()) - 1  # positions before it are prompt in every row: their state comes at once
-    if first:
-        state = decoding.prefill(keras.ops.convert_to_tensor(buffer), state, first)
-    limits = lengths + max_new_tokens
-    if temperature == 0:
-        end = -1 if end_token is None else end_token
-        return keras.ops.convert_to_numpy(decoding.greedy(buffer, lengths, limits, end, first, state, padded=padded))
-    rows = np.arange(len(buffer))
-    finished = np.zeros(len(buffer), dtype=bool)
-    for t in range(first, buffer.shape[1] - 1):
-        logits, state = decoding.step(
-            keras.ops.convert_to_tensor(buffer), keras.ops.convert_to_tensor(t, "int32"), state
+def _chunks(job: _Job, options: _Options, *, chunk: int | None):
+    """Runs the compiled loop `chunk` positions at a time (all at once for None), yielding `(buffer, t)`
+    after each: positions up to t are final. Rows whose text meets a stop string are finished between chunks.
+    """
+    use_cache = has_state(job.model) if options.use_cache is None else options.use_cache
+    decoding = decoding_for(job.model, job.buffer.shape[1], cached=use_cache)
+    state = decoding.start(job.inputs)
+    t = int(job.lengths.min()) - 1  # positions up to it are prompt in every row: their state comes at once
+    if t:
+        state = decoding.prefill(keras.ops.convert_to_tensor(job.buffer), state, t)
+    seed = int(np.random.default_rng().integers(2**31)) if options.seed is None else options.seed % 2**31
+    end_token = -1 if job.end_token is None else job.end_token
+    buffer, finished, last = job.buffer, np.zeros(len(job.buffer), bool), job.buffer.shape[1] - 1
+    while True:
+        until = last if chunk is None else min(t + chunk, last)
+        buffer, finished, t, state = decoding.run(
+            buffer, job.lengths, job.limits, finished, t, until, state,
+            end_token=end_token, padded=job.padded, sampling=options.sampling, seed=seed,
+        )  # fmt: skip
+        buffer, t = np.array(keras.ops.convert_to_numpy(buffer)), int(keras.ops.convert_to_numpy(t))
+        finished = np.array(keras.ops.convert_to_numpy(finished))
+        if job.stops:
+            finished |= job.stopped(buffer, t)
+        yield buffer, t
+        if t >= last or np.all(finished | (t + 1 >= job.limits)):
+            return
+
+
+def _texts(tokens_or_text) -> list[str] | None:
+    """The prompts as a list of strings, or None for ids."""
+    if isinstance(tokens_or_text, str):
+        return [tokens_or_text]
+    if isinstance(tokens_or_text, (list, tuple)) and tokens_or_text and any(isinstance(t, str) for t in tokens_or_text):
+        if not all(isinstance(t, str) for t in tokens_or_text):
+            kinds = sorted({type(t).__name__ for t in tokens_or_text})
+            raise TypeError(f"`tokens_or_text` must be ids or strings, not a mix. Received a list of {kinds}")
+        return list(tokens_or_text)
+    return None
+
+
+def _require_tokenizer(model, tokenizer, padded: bool, needed_for: str) -> None:
+    """A tokenizer that can read and write the model's ids: its vocabulary fits every table of the model
+    and it pads with the id the model masks."""
+    if tokenizer is None:
+        raise ValueError(f"{needed_for} a `tokenizer` (a kerazoo.text.Tokenizer) to turn text into ids and back.")
+    if not all(hasattr(tokenizer, attribute) for attribute in ("token_ids", "decode", "vocab_size", "pad_id")):
+        raise TypeError(f"`tokenizer` must be a kerazoo.text.Tokenizer. Received: {type(tokenizer).__name__}")
+    tables = {**token_tables(model), "output": model.outputs[0].shape[-1]}
+    name, rows = min(tables.items(), key=lambda item: item[1])
+    if tokenizer.vocab_size > rows:
+        table = "logits" if name == "output" else f"`{name}` token table"
+        raise ValueError(
+            f"`tokenizer` has {tokenizer.vocab_size} tokens, more than the {rows} of {model.name}'s {table}: "
+            "its ids would not fit. Pass the tokenizer the model was trained with."
         )
-        # Position t + 1 is generated in rows whose prompt ended and which still have tokens to add.
-        growing = (t + 1 >= lengths) & (t + 1 < limits) & ~finished
-        if growing.any():
-            next_tokens = _choose(
-                keras.ops.convert_to_numpy(logits).astype("float64")[growing],
-                temperature,
-                top_k,
-                [rngs[r] for r in rows[growing]],
-                padded,
+    if padded and tokenizer.pad_id != 0:
+        has = "no padding token" if tokenizer.pad_id is None else f"padding id {tokenizer.pad_id}"
+        raise ValueError(
+            f"{model.name} masks id 0 as padding (its embedding has mask_zero=True), but `tokenizer` has {has}: "
+            "they disagree on the padding id. Pass the tokenizer the model was trained with (kerazoo's trained "
+            "tokenizers pad with 0), or a model built with mask_zero=False for a vocabulary whose id 0 is a token."
+        )
+    if not padded and tokenizer.pad_id is not None:
+        raise ValueError(
+            f"{model.name} reads every id as a token (mask_zero=False), but `tokenizer` pads with id "
+            f"{tokenizer.pad_id}: they disagree on the padding id. Pass the tokenizer the model was trained with."
+        )
+
+
+def _id_inputs(model, tokens, vocab_size: int) -> tuple[dict, str | None]:
+    """The model's inputs as a dict of checked int32 arrays, and the key of the sequence that grows."""
+    inputs, key = _split_inputs(model, tokens)
+    for name, ids in inputs.items():
+        inputs[name] = _ids(name or names.TOKENS, ids, vocab_size=vocab_size if name == key else None)
+    require_token_ids(model, inputs if key is not None else inputs[None])
+    if inputs[key].ndim != 2:
+        raise ValueError(f"The prompt must be a (batch, length) array of ids. Received shape {inputs[key].shape}")
+    return inputs, key
+
+
+def _text_inputs(model, texts: list[str], tokenizer) -> tuple[dict, str | None, np.ndarray]:
+    """Texts as the model's inputs, right-padded with 0: a language model's prompt, or a seq2seq model's
+    source with a target that starts with the tokenizer's start id (or its end id)."""
+    encoded = tokenizer.token_ids(texts, add_special_tokens=False)
+    for index, (text, ids) in enumerate(zip(texts, encoded, strict=True)):
+        if len(ids) == 0:
+            raise ValueError(
+                f"`tokens_or_text` prompt {index} ({text!r}) tokenizes to no tokens: there is nothing to continue."
             )
-            buffer[rows[growing], t + 1] = next_tokens
-            if end_token is not None:
-                finished[rows[growing]] |= next_tokens == end_token
-        if np.all(finished | (t + 1 >= limits - 1)):
-            break
-    return buffer
+    lengths = np.array([len(ids) for ids in encoded])
+    ids = np.zeros((len(encoded), lengths.max()), "int32")
+    for row, tokens in enumerate(encoded):
+        ids[row, : len(tokens)] = tokens
+    if not isinstance(model.input, dict):
+        return {None: ids}, None, lengths
+    key = growing_input(model)
+    others = [name for name in model.input if name != key]
+    if len(others) != 1:
+        raise ValueError(
+            f"Text prompts go to a seq2seq model's source: {model.name} has inputs {sorted(model.input)}, "
+            f"more than one besides {key!r}. Pass ids as a dict instead."
+        )
+    start = tokenizer.start_id if tokenizer.start_id is not None else tokenizer.end_id
+    if start is None:
+        raise ValueError(
+            f"{model.name}'s target starts with a start token, and `tokenizer` has neither a start nor an end id."
+        )
+    prefix = np.full((len(encoded), 1), start, "int32")
+    return {others[0]: ids, key: prefix}, key, np.ones(len(encoded), "int64")
 
 
 def _ids(name: str, ids, *, vocab_size: int | None) -> np.ndarray:
@@ -164,7 +426,8 @@ def _split_inputs(model, tokens):
         received = sorted(tokens) if isinstance(tokens, dict) else type(tokens).__name__
         raise ValueError(
             f"{model.name} takes inputs {sorted(names)}: pass tokens as a dict of them, {key!r} holding the prefix "
-            f"to extend (for seq2seq models, starting with the start token). Received: {received}"
+            f"to extend (for seq2seq models, starting with the start token), or text with a `tokenizer`. "
+            f"Received: {received}"
         )
     return dict(tokens), key
 
@@ -183,22 +446,3 @@ def _pads_with_zero(model) -> bool:
     vocabulary uses id 0 for a real token)."""
     embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
     return not embeddings or any(layer.mask_zero for layer in embeddings)
-
-
-def _choose(logits: np.ndarray, temperature: float, top_k: int | None, rngs, padded: bool = True) -> np.ndarray:
-    """The next token of each row: argmax, or a sample from row i's own generator `rngs[i]`.
-
-    Where id 0 is padding it is never produced.
-    """
-    logits = logits.copy()
-    if padded:
-        logits[:, 0] = -np.inf
-    if temperature == 0:
-        return logits.argmax(axis=-1)
-    logits = logits / temperature
-    if top_k is not None and top_k < logits.shape[-1]:
-        kth = np.partition(logits, -top_k, axis=-1)[:, -top_k][:, None]
-        logits = np.where(logits < kth, -np.inf, logits)
-    probabilities = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    return np.array([rng.choice(len(p), p=p) for rng, p in zip(rngs, probabilities, strict=True)])
