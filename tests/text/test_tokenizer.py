@@ -2,6 +2,7 @@
 
 import bz2
 import json
+import os
 import subprocess
 import sys
 
@@ -212,3 +213,22 @@ def test_loading_an_unknown_format_names_the_path_and_the_formats(tmp_path):
 
     with pytest.raises(ValueError, match="weights.bin.*tokenizer.json.*vocab.json.*vocab.txt.*SentencePiece"):
         text.Tokenizer.load(path)
+
+
+@pytest.mark.slow  # a fresh process that imports JAX
+def test_encode_feeds_a_model_on_jax_with_tensorflow_absent():
+    from pathlib import Path
+
+    hide_tensorflow = Path(__file__).parent.parent / "without_tensorflow"
+    code = (
+        "import sys\n"
+        "from kerazoo import models, text\n"
+        f"tok = text.Tokenizer.train({LEE!r}, kind='bpe', vocab_size=600, progress=False)\n"
+        "gpt = models.gpt(vocab_size=tok.vocab_size, max_length=16, dim=8, num_heads=2, ffn_dim=8, num_layers=1)\n"
+        "print(tuple(gpt(tok.encode(['hello world', 'a'])['tokens']).shape), 'tensorflow' in sys.modules)"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(hide_tensorflow), "KERAS_BACKEND": "jax"}
+    run = subprocess.run([sys.executable, "-c", code], env=environment, check=True, capture_output=True, text=True)
+
+    shape, tensorflow_loaded = run.stdout.strip().splitlines()[-1].rsplit(" ", 1)
+    assert shape.startswith("(2, ") and shape.endswith(", 600)") and tensorflow_loaded == "False"
