@@ -301,10 +301,9 @@ def _check_training_step(gate: _Gate, model, inputs, outputs, where: str) -> Non
     gradient leaves non-finite weights. Under mixed_float16 dynamic loss scaling skips every step whose
     scaled gradients overflow; Keras starts the scale at 2**15, which deep models overflow for several
     steps. The check starts it at 2**7 and allows a few steps, so a model fails only if its gradients
-    stay non-finite. A weight with no gradient is a float32 finding, where it is structural: under
-    mixed_float16 the smallest gradients of a deep model with random weights can underflow to zero even
-    after loss scaling (ResNet-50's first layers do for some seeds), so there the steps must only have
-    trained (not all been skipped) and left finite weights.
+    stay non-finite. (Batch normalization over very few values overflows float16 gradients at any scale:
+    ResNet-50 at 32x32 normalizes its last stage's 1x1 maps over a batch of 2. Test images must leave the
+    last stage a few positions.)
     """
     weights = model.trainable_weights
     before = [keras.ops.convert_to_numpy(w) for w in weights]
@@ -341,13 +340,8 @@ def _check_training_step(gate: _Gate, model, inputs, outputs, where: str) -> Non
     gate.expect(
         not not_finite, "training step", f"under {where} weights became NaN or inf after a step: {not_finite[:5]}"
     )
-    if where == "mixed_float16":
-        gate.expect(
-            len(unchanged) < len(weights),
-            "training step",
-            f"under {where} no weight moved: every step's scaled gradients overflowed",
-        )
-        return
+    if where == "mixed_float16" and len(unchanged) == len(weights):
+        raise gate.failure("training step", f"under {where} no weight moved: every step's scaled gradients overflowed")
     gate.expect(
         not unchanged, "training step", f"under {where} these trainable weights received no gradient: {unchanged[:5]}"
     )
