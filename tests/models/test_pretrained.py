@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TinyGPT2Checkpoint
 from hub_server import LocalHub
+from tiny_checkpoints import TinyGPT2Checkpoint
 
 from kerazoo import hub, models, names
 from kerazoo.models import convert, pretrained

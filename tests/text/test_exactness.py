@@ -10,7 +10,7 @@ import json
 import shutil
 
 import pytest
-from conftest import HELD_OUT, PAIRS, ids_mismatches
+from text_cases import HELD_OUT, PAIRS, ids_mismatches
 
 from kerazoo import text
 

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import HELD_OUT, LEE
+from text_cases import HELD_OUT, LEE
 
 from kerazoo import models, names, text
 
