@@ -123,17 +123,20 @@ class Decoding(abc.ABC):
             _, state = self.step(buffer, ops.convert_to_tensor(t, "int32"), state)
         return state
 
-    def run(self, buffer, lengths, limits, finished, t, until, state, *, end_token, padded, sampling, seed):
+    def run(self, buffer, lengths, limits, finished, t, until, state, *, end_token, allowed, sampling, seed):
         """Positions `t + 1 .. until` at most, in one compiled call: `(buffer, finished, t, state)` after them.
 
         A row's position is generated where its prompt has ended (`lengths`), before its `limits`, while it
         is not `finished` (it produced `end_token`, or the caller stopped it); elsewhere the buffer is read as
-        it is. The loop stops early once no row has a position left to generate, and a later call with the
-        returned values goes on where it stopped.
+        it is. Only ids where `allowed` (a `(vocab,)` mask) is true are produced. The loop stops early once
+        no row has a position left to generate, and a later call with the returned values goes on where it
+        stopped.
         """
-        key = ("run", padded, sampling.temperature > 0, sampling.top_k, sampling.top_p is not None)
+        # Greedy decoding and plain sampling share one loop (the temperature picks at run time); top_k sets a
+        # shape and top_p adds a sort, so those compile their own.
+        key = ("run", sampling.top_k, sampling.top_p is not None)
         if key not in self._compiled:
-            loop = functools.partial(self._loop, padded=padded, sample=key[2], top_k=sampling.top_k, nucleus=key[4])
+            loop = functools.partial(self._loop, top_k=sampling.top_k, nucleus=key[2])
             self._compiled[key] = _compile(loop, self.variables)
         int32 = functools.partial(ops.convert_to_tensor, dtype="int32")
         carried, *fixed = state
@@ -145,7 +148,8 @@ class Decoding(abc.ABC):
             int32(t),
             int32(until),
             int32(end_token),
-            ops.convert_to_tensor(max(sampling.temperature, 1e-6), "float32"),
+            ops.convert_to_tensor(allowed, "bool"),
+            ops.convert_to_tensor(sampling.temperature, "float32"),
             ops.convert_to_tensor(1.0 if sampling.top_p is None else sampling.top_p, "float32"),
             int32(seed),
             carried,
@@ -154,8 +158,8 @@ class Decoding(abc.ABC):
         return buffer, finished, t, (carried, *fixed)
 
     def _loop(
-        self, buffer, lengths, limits, finished, t, until, end_token, temperature, top_p, seed, carried, fixed,
-        *, padded, sample, top_k, nucleus,
+        self, buffer, lengths, limits, finished, t, until, end_token, allowed, temperature, top_p, seed, carried,
+        fixed, *, top_k, nucleus,
     ):  # fmt: skip
         """The while loop `run` compiles. A state is `(carried, *fixed)`: only its first part (the caches,
         the LSTM's h and c) goes through the loop; the rest (the encoder's keys, values, outputs and masks)
@@ -167,13 +171,14 @@ class Decoding(abc.ABC):
 
         def extend(t, buffer, finished, carried):
             logits, (carried, *_) = self._step(buffer, t, (carried, *fixed))
-            if padded:  # id 0 is padding: never produce it
-                logits = ops.where(ops.arange(ops.shape(logits)[-1]) == 0, float("-inf"), logits)
-            if sample:
-                draw = self._seed_for(seed, t)
-                chosen = choose(logits / temperature, draw, top_k=top_k, top_p=top_p if nucleus else None)
-            else:
-                chosen = ops.cast(ops.argmax(logits, axis=-1), "int32")
+            logits = ops.where(allowed, logits, float("-inf"))
+
+            def sampled():
+                draw = ops.cast(ops.stack([seed, t]), self._seeds.state.dtype)  # a seed per position
+                tempered = logits / ops.maximum(temperature, 1e-6)
+                return choose(tempered, self._seeds, draw, top_k=top_k, top_p=top_p if nucleus else None)
+
+            chosen = ops.cond(temperature > 0, sampled, lambda: ops.cast(ops.argmax(logits, axis=-1), "int32"))
             growing = (t + 1 >= lengths) & (t + 1 < limits) & ~finished
             column = ops.where(growing, chosen, ops.take(buffer, t + 1, axis=1))
             buffer = ops.slice_update(buffer, (0, t + 1), column[:, None])
@@ -182,32 +187,23 @@ class Decoding(abc.ABC):
         t, buffer, finished, carried = ops.while_loop(unfinished, extend, (t, buffer, finished, carried))
         return buffer, finished, t, carried
 
-    def _seed_for(self, seed, t):
-        """`self._seeds` as a generator whose state is (seed, t), for the draws of position t."""
-        state = ops.cast(ops.stack([seed, t]), self._seeds.state.dtype)
-        return _SeedAt(self._seeds, state)
 
-
-class _SeedAt(NamedTuple):
-    generator: keras.random.SeedGenerator
-    state: object
-
-
-def choose(logits, seed: _SeedAt, *, top_k: int | None = None, top_p=None):
+def choose(logits, generator: keras.random.SeedGenerator, seed, *, top_k: int | None = None, top_p=None):
     """One token per row, drawn from softmax(`logits`) limited to the `top_k` most likely and, with `top_p`,
     to the nucleus: the most likely tokens, in order, until their probability reaches `top_p` (the first
-    one always). `logits` are already divided by the temperature; `seed` fixes the draw."""
+    one always). `logits` are already divided by the temperature. The draw is `generator`'s with its state
+    set to `seed` (a tensor, so that it can change inside a compiled loop): the same seed, the same draw."""
     vocab = ops.shape(logits)[-1]
-    with keras.StatelessScope(state_mapping=[(seed.generator.state, seed.state)]):
+    with keras.StatelessScope(state_mapping=[(generator.state, seed)]):
         if top_k is None and top_p is None:
-            return ops.cast(keras.random.categorical(logits, 1, seed=seed.generator)[:, 0], "int32")
+            return ops.cast(keras.random.categorical(logits, 1, seed=generator)[:, 0], "int32")
         # (batch, k): the candidates, most likely first
         values, indices = ops.top_k(logits, k=min(top_k or vocab, vocab), sorted=True)
         if top_p is not None:
             probabilities = ops.softmax(values, axis=-1)
             before = ops.cumsum(probabilities, axis=-1) - probabilities  # the mass of the tokens ahead of each
             values = ops.where(before < top_p, values, float("-inf"))
-        picked = keras.random.categorical(values, 1, seed=seed.generator)
+        picked = keras.random.categorical(values, 1, seed=generator)
     return ops.cast(ops.take_along_axis(indices, ops.cast(picked, "int32"), axis=1)[:, 0], "int32")
 
 

@@ -185,7 +185,7 @@ class _Job:
     buffer: np.ndarray
     lengths: np.ndarray
     limits: np.ndarray
-    padded: bool
+    allowed: np.ndarray
     end_token: int | None
     tokenizer: object = None
     stops: tuple[str, ...] = ()
@@ -282,7 +282,7 @@ def _job(model, tokens_or_text, max_new_tokens, tokenizer, options: _Options) ->
         buffer=buffer,
         lengths=lengths,
         limits=lengths + max_new_tokens,
-        padded=padded,
+        allowed=_allowed(output_shape[-1], padded, tokenizer),
         end_token=end_token,
         tokenizer=tokenizer,
         stops=options.stops,
@@ -307,7 +307,7 @@ def _chunks(job: _Job, options: _Options, *, chunk: int | None):
         until = last if chunk is None else min(t + chunk, last)
         buffer, finished, t, state = decoding.run(
             buffer, job.lengths, job.limits, finished, t, until, state,
-            end_token=end_token, padded=job.padded, sampling=options.sampling, seed=seed,
+            end_token=end_token, allowed=job.allowed, sampling=options.sampling, seed=seed,
         )  # fmt: skip
         buffer, t = np.array(keras.ops.convert_to_numpy(buffer)), int(keras.ops.convert_to_numpy(t))
         finished = np.array(keras.ops.convert_to_numpy(finished))
@@ -316,6 +316,16 @@ def _chunks(job: _Job, options: _Options, *, chunk: int | None):
         yield buffer, t
         if t >= last or np.all(finished | (t + 1 >= job.limits)):
             return
+
+
+def _allowed(vocab_size: int, padded: bool, tokenizer) -> np.ndarray:
+    """The ids generation may produce: never the padding id 0 where the model masks it, nor an id past the
+    tokenizer's vocabulary where the model's is larger (as GPT-2's checkpoints round it up)."""
+    allowed = np.ones(vocab_size, bool)
+    allowed[0] = not padded
+    if tokenizer is not None:
+        allowed[tokenizer.vocab_size :] = False
+    return allowed
 
 
 def _texts(tokens_or_text) -> list[str] | None:

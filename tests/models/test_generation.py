@@ -3,13 +3,53 @@ import numpy as np
 import pytest
 
 from kerazoo import blocks, layers, models
+from kerazoo.models import generation
+from kerazoo.models._decoding import Decoding, choose
 
 TINY_GPT = dict(models.info("gpt").small_config)
+CORPUS = ["the cat sat on the mat", "a dog ran to the park", "the bird sang in the tree", "my cat and your dog"]
+
+
+def seeded(name: str, **overrides) -> keras.Model:
+    """The small `name` with the same weights in every run, so that what it generates is the same too."""
+    keras.utils.set_random_seed(0)
+    return models.build(name, **{**models.info(name).small_config, **overrides})
 
 
 @pytest.fixture(scope="module")
 def gpt():
-    return models.gpt(**TINY_GPT)
+    return seeded("gpt")
+
+
+def wordpiece(special_tokens=("[PAD]", "[UNK]", "[CLS]", "[SEP]"), vocab_size=40):
+    """A 40-token WordPiece vocabulary: [PAD] is id 0 as in kerazoo's trained tokenizers, [CLS] the start
+    and [SEP] the end; without [PAD] it has no padding id, as GPT-2's has none."""
+    import tokenizers
+    from tokenizers import decoders, pre_tokenizers, trainers
+
+    from kerazoo.text import Tokenizer
+
+    backend = tokenizers.Tokenizer(tokenizers.models.WordPiece(unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    backend.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=list(special_tokens), show_progress=False)
+    backend.train_from_iterator(CORPUS * 5, trainer)
+    return Tokenizer(backend)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return wordpiece()
+
+
+def continuation_text(model, tokenizer, prompt: str, max_new_tokens: int) -> str:
+    """What text generation must return, from the ids path: the prompt's continuation up to the end id,
+    decoded after the prompt's own text."""
+    ids = tokenizer.token_ids([prompt])[0]
+    out = models.generate(model, np.array([ids]), max_new_tokens, tokenizer=tokenizer, end_token=tokenizer.end_id)[0]
+    new = out[len(ids) :]
+    new = new[: list(new).index(tokenizer.end_id)] if tokenizer.end_id in new else new
+    return tokenizer.decode([*ids, *new])[len(tokenizer.decode(ids)) :]
 
 
 def test_greedy_generation_appends_the_most_likely_token_each_step(gpt):
@@ -234,3 +274,185 @@ def test_a_seq2seq_model_grows_its_target_not_its_source(name):
     from kerazoo.models._decoding import growing_input
 
     assert growing_input(models.build(name, **models.info(name).small_config)) == "target"
+
+
+def test_a_text_prompt_gives_the_text_of_its_continuation(gpt, tokenizer):
+    text = models.generate(gpt, "the cat", 6, tokenizer=tokenizer)
+    assert isinstance(text, str)
+    assert text == continuation_text(gpt, tokenizer, "the cat", 6)
+
+
+def nesting(value) -> list[int]:
+    """The lengths of nested lists down to their strings: [] for a string, [2, 3] for two lists of three."""
+    if isinstance(value, str):
+        return []
+    assert isinstance(value, list) and len({str(nesting(item)) for item in value}) == 1
+    return [len(value), *nesting(value[0])]
+
+
+@pytest.mark.parametrize(
+    ("prompts", "n", "expected"),
+    [("the cat", 1, []), ("the cat", 2, [2]), (["the cat", "a dog ran"], 1, [2]), (["the cat", "a dog"], 3, [2, 3])],
+)
+def test_text_comes_back_as_it_was_given_with_a_list_per_prompt_for_several_sequences(
+    gpt, tokenizer, prompts, n, expected
+):
+    out = models.generate(gpt, prompts, 3, tokenizer=tokenizer, num_return_sequences=n, temperature=1.0, seed=0)
+    assert nesting(out) == expected
+
+
+def test_text_prompts_of_different_lengths_each_continue_as_they_would_alone(gpt, tokenizer):
+    batch = models.generate(gpt, ["the cat", "a dog ran to the"], 5, tokenizer=tokenizer)
+    assert batch == [models.generate(gpt, prompt, 5, tokenizer=tokenizer) for prompt in ["the cat", "a dog ran to the"]]
+
+
+def test_a_stop_string_ends_the_text_before_it(gpt, tokenizer):
+    full = models.generate(gpt, "the cat", 10, tokenizer=tokenizer)
+    stop = full[-2:]
+    assert full.find(stop) > 0  # the continuation has text before the stop string
+    assert models.generate(gpt, "the cat", 10, tokenizer=tokenizer, stop=[stop, "never"]) == full[: full.find(stop)]
+
+
+def test_a_stop_string_ends_the_row_at_the_token_that_completed_it(gpt, tokenizer):
+    prompt = np.array(tokenizer.token_ids(["the cat"]))
+    full = models.generate(gpt, prompt, 12, tokenizer=tokenizer)
+    text = lambda end: tokenizer.decode(full[0, :end])[len(tokenizer.decode(prompt[0])) :]  # noqa: E731
+    stop = text(None)[-2:]
+    end = next(end for end in range(prompt.shape[1], full.shape[1] + 1) if stop in text(end))
+    assert end < full.shape[1]
+    stopped = models.generate(gpt, prompt, 12, tokenizer=tokenizer, stop=stop)
+    np.testing.assert_array_equal(stopped[0, :end], full[0, :end])
+    assert not np.any(stopped[0, end:])
+
+
+@pytest.mark.parametrize("top_p", [0, 0.0, -0.1, 1.01, float("nan"), True, "0.9"])
+def test_top_p_must_lie_in_zero_to_one(gpt, top_p):
+    with pytest.raises(ValueError, match=r"`top_p` must be a number in \(0, 1\]"):
+        models.generate(gpt, np.array([[3]]), 2, temperature=1.0, top_p=top_p)
+
+
+@pytest.mark.parametrize("limit", [{"top_k": 5}, {"top_p": 0.9}])
+def test_limiting_sampling_without_a_temperature_is_refused(gpt, limit):
+    with pytest.raises(ValueError, match=f"`{next(iter(limit))}` limits sampling, and temperature=0 is greedy"):
+        models.generate(gpt, np.array([[3]]), 2, **limit)
+
+
+def test_a_nucleus_of_one_token_is_greedy(gpt):
+    prompt = np.array([[3, 4], [5, 0]])
+    np.testing.assert_array_equal(
+        models.generate(gpt, prompt, 4, temperature=1.0, top_p=1e-6, seed=0), models.generate(gpt, prompt, 4)
+    )
+
+
+@pytest.mark.parametrize(("top_p", "nucleus"), [(0.7, {0, 1}), (0.85, {0, 1, 2}), (1.0, {0, 1, 2, 3})])
+def test_nucleus_sampling_draws_from_the_most_likely_tokens_that_reach_top_p(top_p, nucleus):
+    """Probabilities 0.5, 0.3, 0.15, 0.05 (shuffled in the vocabulary): 0.7 needs the first two, 0.85 three."""
+    order = np.array([2, 0, 3, 1])  # token order[i] has the i-th largest probability
+    logits = np.zeros((400, 4), "float32")
+    logits[:, order] = np.log([0.5, 0.3, 0.15, 0.05])
+    generator = keras.random.SeedGenerator(0)
+    seed = keras.ops.convert_to_tensor([1, 2], generator.state.dtype)
+    drawn = keras.ops.convert_to_numpy(choose(keras.ops.convert_to_tensor(logits), generator, seed, top_p=top_p))
+    assert set(drawn.tolist()) == {int(order[i]) for i in nucleus}
+
+
+def test_sampling_runs_on_the_device_in_one_call(gpt, monkeypatch):
+    """No trip to the host per token: the whole sampled continuation is one call of the compiled loop."""
+    calls = []
+    run = Decoding.run
+    monkeypatch.setattr(Decoding, "run", lambda self, *a, **k: calls.append(1) or run(self, *a, **k))
+    models.generate(gpt, np.array([[3, 4], [5, 0]]), 6, temperature=0.8, top_k=10, top_p=0.9, seed=1)
+    assert len(calls) == 1
+
+
+def test_nucleus_sampling_with_the_cache_gives_the_tokens_of_full_recomputation(gpt):
+    prompt = np.array([[3, 4, 5], [6, 0, 0]])
+    sampling = {"temperature": 1.2, "top_k": 20, "top_p": 0.9, "seed": 5}
+    np.testing.assert_array_equal(
+        models.generate(gpt, prompt, 6, use_cache=True, **sampling),
+        models.generate(gpt, prompt, 6, use_cache=False, **sampling),
+    )
+
+
+def test_several_sequences_per_prompt_sit_next_to_each_other(gpt):
+    prompt = np.array([[3, 4], [5, 6]])
+    out = models.generate(gpt, prompt, 6, num_return_sequences=3, temperature=2.0, seed=0)
+    assert out.shape == (6, 8)
+    np.testing.assert_array_equal(out[:, :2], np.repeat(prompt, 3, axis=0))
+    assert len({tuple(row) for row in out[:3]}) > 1  # each sequence has its own draws
+
+
+def test_a_prompt_that_tokenizes_to_nothing_is_refused(gpt, tokenizer):
+    with pytest.raises(ValueError, match=r"prompt 1 \(' '\) tokenizes to no tokens"):
+        models.generate(gpt, ["the cat", " "], 2, tokenizer=tokenizer)
+
+
+def test_text_without_a_tokenizer_is_refused(gpt):
+    with pytest.raises(ValueError, match="Text prompts need a `tokenizer`"):
+        models.generate(gpt, "the cat", 2)
+
+
+def test_a_tokenizer_larger_than_the_model_vocabulary_is_refused(tokenizer):
+    model = seeded("gpt", vocab_size=30)
+    with pytest.raises(ValueError, match="`tokenizer` has 40 tokens, more than the 30 of gpt's"):
+        models.generate(model, "the cat", 2, tokenizer=tokenizer)
+
+
+def test_a_tokenizer_without_padding_is_refused_by_a_model_that_masks_id_0(gpt):
+    with pytest.raises(ValueError, match="masks id 0 as padding .* but `tokenizer` has no padding token"):
+        models.generate(gpt, "the cat", 2, tokenizer=wordpiece(("[UNK]", "[CLS]", "[SEP]")))
+
+
+def test_a_tokenizer_with_padding_is_refused_by_a_model_that_reads_id_0_as_a_token(tokenizer):
+    model = seeded("gpt", mask_zero=False)
+    with pytest.raises(ValueError, match=r"reads every id as a token \(mask_zero=False\), but `tokenizer` pads"):
+        models.generate(model, "the cat", 2, tokenizer=tokenizer)
+
+
+def test_a_model_without_padding_continues_text_prompts_of_different_lengths_each_from_its_own_end():
+    model = seeded("gpt", mask_zero=False)
+    unpadded = wordpiece(("[UNK]", "[CLS]", "[SEP]"))
+    prompts = ["the cat", "a dog ran to the"]
+    batch = models.generate(model, prompts, 5, tokenizer=unpadded)
+    assert batch == [continuation_text(model, unpadded, prompt, 5) for prompt in prompts]
+
+
+def test_generation_with_a_tokenizer_never_produces_an_id_past_its_vocabulary(gpt):
+    small = wordpiece(vocab_size=30)
+    prompt = np.array(small.token_ids(["the cat"]))
+    out = models.generate(gpt, prompt, 10, tokenizer=small, temperature=5.0, seed=0)  # gpt has 50 ids
+    assert out.max() < small.vocab_size
+
+
+@pytest.mark.parametrize("name", ["transformer_seq2seq", "lstm_seq2seq"])
+def test_a_seq2seq_model_reads_text_as_its_source_and_starts_the_target_with_the_start_id(name, tokenizer):
+    model = seeded(name, vocab_size=50)
+    source = np.array(tokenizer.token_ids(["the cat sat"]))
+    tokens = {"source": source, "target": [[tokenizer.start_id]]}
+    ids = models.generate(model, tokens, 5, tokenizer=tokenizer, end_token=tokenizer.end_id)
+    new = ids[0, 1:].tolist()
+    new = new[: new.index(tokenizer.end_id)] if tokenizer.end_id in new else new
+    assert models.generate(model, "the cat sat", 5, tokenizer=tokenizer) == tokenizer.decode(new)
+
+
+def test_a_seq2seq_target_starts_with_the_end_id_where_the_tokenizer_has_no_start_id(monkeypatch):
+    model = seeded("transformer_seq2seq")
+    no_start = wordpiece(("[PAD]", "[UNK]", "[SEP]"))
+    assert no_start.start_id is None
+    seen = []
+    job = generation._job
+    monkeypatch.setattr(generation, "_job", lambda *a: seen.append(job(*a)) or seen[-1])
+    models.generate(model, "the cat", 2, tokenizer=no_start)
+    assert seen[0].inputs["target"][0, 0] == no_start.end_id
+
+
+def test_streamed_pieces_add_up_to_the_generated_text(gpt, tokenizer):
+    options = {"temperature": 1.0, "top_p": 0.95, "seed": 3, "stop": "mat"}
+    pieces = list(generation.generate_stream(gpt, "the cat", 10, tokenizer=tokenizer, **options))
+    assert len(pieces) > 1
+    assert "".join(pieces) == models.generate(gpt, "the cat", 10, tokenizer=tokenizer, **options)
+
+
+@pytest.mark.parametrize(("text", "held"), [("a b\n", 1), ("a b\nc", 0), ("a b", 0), ("caf\ufffd", 1), ("a b STO", 3)])
+def test_a_stream_holds_back_what_may_begin_a_stop_string_or_end_inside_a_character(text, held):
+    assert generation._unsettled(text, ("\n\n", "STOP")) == held
