@@ -175,3 +175,25 @@ def _handler(hub: LocalHub):
             self.wfile.write(data)
 
     return Handler
+
+
+def use_local_hub(hub: LocalHub, monkeypatch, cache: Path) -> None:
+    """Points this process's huggingface_hub at `hub`, online, with no token and the cache folder `cache`:
+    what HF_ENDPOINT and HF_HUB_CACHE do when set before it is imported (it reads them once, into its
+    constants). `monkeypatch` undoes it after the test."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    for variable in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def hub_environment(hub: LocalHub, cache: Path, base: dict) -> dict:
+    """`base` (e.g. os.environ) with the variables that send a fresh process's huggingface_hub to `hub`
+    with the cache folder `cache`, online and with no token: as a user's run reaches huggingface.co."""
+    drop = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "HF_HOME")
+    environment = {key: value for key, value in base.items() if key not in drop}
+    return {**environment, "HF_ENDPOINT": hub.url, "HF_HUB_CACHE": str(cache)}

@@ -26,7 +26,7 @@ from kerazoo.models._transplant import Checkpoint, build_for_checkpoint, transpl
 from kerazoo.models.convert import from_hugging_face
 
 
-def from_pretrained(source, *, replace_head: bool = False, **options) -> keras.Model:
+def from_pretrained(source, *, tokenizer=None, replace_head: bool = False, **options) -> keras.Model:
     """The zoo model of a pretrained checkpoint, with its weights.
 
     The checkpoint's `config.json` picks the model by its `model_type`: gpt2 -> `gpt`, bert ->
@@ -36,6 +36,10 @@ def from_pretrained(source, *, replace_head: bool = False, **options) -> keras.M
     Args:
         source: `hf:ORG/NAME[@REVISION]`, downloaded with huggingface_hub (its cache, `HF_HUB_OFFLINE`,
             `HF_TOKEN`; see `kerazoo.hub`), or a local folder with `config.json` and safetensors weights.
+        tokenizer: the `kerazoo.text.Tokenizer` you will feed the model, checked against the checkpoint's
+            config.json before anything is converted: the same number of tokens (or a table rounded up to
+            a multiple of 64, as some checkpoints pad theirs) and the same padding, start and end ids where
+            both name them. A tokenizer of another checkpoint is refused instead of giving wrong outputs.
         replace_head: give a checkpoint that has its own classifier head a fresh one instead (with
             `num_classes=` as you choose).
         **options: builder arguments the checkpoint leaves free: `num_classes` (a fresh head on a
@@ -48,7 +52,7 @@ def from_pretrained(source, *, replace_head: bool = False, **options) -> keras.M
     Raises:
         FileNotFoundError: the repository, revision or folder is missing, or cannot be fetched.
         ValueError: a model_type kerazoo has no model for, a checkpoint with only pickled weights,
-            or an option the checkpoint fixes.
+            an option the checkpoint fixes, or a `tokenizer` of another vocabulary.
     """
     folder = hub.resolve(source)
     config = _read_config(folder, source)
@@ -56,6 +60,8 @@ def from_pretrained(source, *, replace_head: bool = False, **options) -> keras.M
     if kind not in HUGGING_FACE:
         has = ", ".join(f"{key} (as {value})" for key, value in sorted(HUGGING_FACE_TARGETS.items()))
         raise ValueError(f"{source} is a {kind!r} checkpoint (config.json's model_type); kerazoo has {has}.")
+    if tokenizer is not None:
+        _require_tokenizer_of(source, config, tokenizer)
     _require_safetensors(source, folder)
     name, settings, has_head = _checkpoint_settings(kind, config, folder)
     options = _head_options(source, options, settings, has_head, replace_head)
@@ -85,6 +91,32 @@ def _read_config(folder: Path, source) -> dict:
     if not isinstance(config, dict):
         raise ValueError(f"{source}'s config.json holds a {type(config).__name__}, not a JSON object.")
     return config
+
+
+# config.json's special token ids, and the Tokenizer attributes that hold the same roles.
+_SPECIAL_IDS = {"pad_token_id": "pad_id", "bos_token_id": "start_id", "eos_token_id": "end_id"}
+
+
+def _require_tokenizer_of(source, config: dict, tokenizer) -> None:
+    """A tokenizer whose ids are the checkpoint's: as many tokens as its table (which may be rounded up to
+    a multiple of 64, as nanoGPT's 50304 rows hold GPT-2's 50257 tokens), and the same special ids where
+    config.json and the tokenizer both name them."""
+    if not all(hasattr(tokenizer, name) for name in ("vocab_size", *_SPECIAL_IDS.values())):
+        raise TypeError(f"`tokenizer` must be a kerazoo.text.Tokenizer. Received: {type(tokenizer).__name__}")
+    rows, size = config.get("vocab_size"), tokenizer.vocab_size
+    load = f"load the tokenizer of the same source: text.Tokenizer.load({str(source)!r})"
+    if isinstance(rows, int) and not (size == rows or (rows % 64 == 0 and 0 < rows - size < 64)):
+        raise ValueError(
+            f"`tokenizer` is not {source}'s: it has {size} tokens, and the checkpoint's token table has {rows} "
+            f"rows (config.json's vocab_size), so its ids would mean other tokens; {load}."
+        )
+    for key, attribute in _SPECIAL_IDS.items():
+        theirs, ours = config.get(key), getattr(tokenizer, attribute)
+        if isinstance(theirs, int) and ours is not None and theirs != ours:
+            raise ValueError(
+                f"`tokenizer` is not {source}'s: its {attribute} is {ours}, and config.json's {key} is {theirs}; "
+                f"{load}."
+            )
 
 
 def _require_safetensors(source, folder: Path) -> None:

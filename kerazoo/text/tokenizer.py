@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import tokenizers
 
-from kerazoo import names
+from kerazoo import hub, names
 from kerazoo._io import atomic_path
 from kerazoo._validation import require_bool, require_choice, require_positive_int
 from kerazoo.text import _formats, _training
@@ -101,8 +101,21 @@ class Tokenizer:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Tokenizer:
         """The tokenizer in `path`: a tokenizer.json, GPT-2's vocab.json + merges.txt, BERT's vocab.txt (with
-        tokenizer_config.json's do_lower_case and strip_accents), a SentencePiece .model, or a folder of one."""
-        return cls(_formats.load(path))
+        tokenizer_config.json's do_lower_case and strip_accents), a SentencePiece .model, or a folder of one;
+        or a Hub repository, `hf:ORG/NAME[@REVISION]`, whose tokenizer files alone are downloaded (through
+        huggingface_hub's cache, as `models.from_pretrained` fetches the same source: see `kerazoo.hub`)."""
+        if not hub.is_hub_source(path):
+            return cls(_formats.load(path))
+        folder = hub.resolve(path, files=hub.TOKENIZER_FILES)
+        if not folder.is_dir() or not any(folder.iterdir()):
+            raise FileNotFoundError(
+                f"{path} holds no tokenizer files (kerazoo reads {_formats.FORMATS}); load the tokenizer from the "
+                "checkpoint it was trained with."
+            )
+        try:
+            return cls(_formats.load(folder))
+        except ValueError as error:  # named after the snapshot folder: name the source the user gave too
+            raise ValueError(f"{path}: {error}") from None
 
     def save(self, path: str | os.PathLike) -> Path:
         """Writes one tokenizer.json atomically: `path` itself when it ends in .json, else a folder (made if
