@@ -19,7 +19,7 @@ import sys
 
 from kerazoo import __version__
 from kerazoo._optional import missing
-from kerazoo.cli import convert, export, info, launch, train, word2vec
+from kerazoo.cli import convert, export, generate, info, launch, train, word2vec
 from kerazoo.cli._common import Interrupted, UsageError, in_command_terms, native_start_up_lines_dropped
 
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, ImportError)
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
-    for group in (info, train, convert, export, word2vec, launch):
+    for group in (info, train, generate, convert, export, word2vec, launch):
         group.add_commands(commands)
     for command in _commands(parser):
         # Accepted after the command too; SUPPRESS keeps a --debug given before it.

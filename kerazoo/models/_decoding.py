@@ -22,6 +22,9 @@ from keras import ops
 
 from kerazoo.layers import TransformerDecoder
 
+# Common prompts this long or longer run through the Transformer decoders as one chunk.
+PREFILL_FROM = 16
+
 _DECODINGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _ANALYSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -89,13 +92,13 @@ class Sampling(NamedTuple):
 
 
 class Decoding(abc.ABC):
-    """`start(inputs)` -> state `(carried, *fixed)`; `step(buffer, t, state)` -> (float32 logits for position
-    t, state).
+    """`start(inputs)` -> state `(carried, *fixed)`; `_step(buffer, t, state)` -> (float32 logits for
+    position t, state).
 
     `inputs` is what the model takes; `buffer` is the whole `(batch, length)` id buffer of the growing
-    input, of which the step reads position t. `prefill(buffer, state, steps)` runs positions
-    `0 .. steps - 1` (prompt tokens every row has) for their state alone. `run` chooses tokens from a
-    position on, in one compiled loop on the device. A decoding holds the model's layers and variables but
+    input, of which the step reads position t. `prefill(buffer, state, steps)` gives the state after
+    positions `0 .. steps - 1` (prompt tokens every row has) and the position to go on from. `run` chooses
+    tokens from a position on, in one compiled loop on the device. A decoding holds the model's layers and variables but
     not the model itself, so the cache of decodings (keyed weakly by model) lets a dropped model go.
     """
 
@@ -103,8 +106,7 @@ class Decoding(abc.ABC):
         self.length = length
         self.growing = growing
         self.variables = model.variables
-        self.step = _compile(self._step, self.variables)
-        self._compiled = {}  # prefill per chunk length, the loop per padding rule and way of choosing
+        self._compiled = {}  # prefill per chunk length, the loop per way of choosing
         # Only its variable's slot is used: the loop maps it to (seed, position) at each step, so a draw
         # depends on the seed and the position alone, in every chunk and on every backend.
         self._seeds = keras.random.SeedGenerator(0)
@@ -118,10 +120,9 @@ class Decoding(abc.ABC):
         """Logits for position t and the state after it."""
 
     def prefill(self, buffer, state, steps: int):
-        """The state after positions `0 .. steps - 1`; one step at a time unless a subclass does better."""
-        for t in range(steps):
-            _, state = self.step(buffer, ops.convert_to_tensor(t, "int32"), state)
-        return state
+        """`(state, t)`: the state after positions `0 .. t - 1`, where `t <= steps`. Here none: the loop reads
+        the prompt positions one at a time, as it reads a longer prompt's while other rows generate."""
+        return state, 0
 
     def run(self, buffer, lengths, limits, finished, t, until, state, *, end_token, allowed, sampling, seed):
         """Positions `t + 1 .. until` at most, in one compiled call: `(buffer, finished, t, state)` after them.
@@ -254,10 +255,14 @@ class _TransformerDecoding(Decoding):
         return ops.cast(self.head(x)[:, 0], "float32"), state
 
     def prefill(self, buffer, state, steps: int):
+        """A long common prompt runs as one chunk; a short one through the loop (a chunk compiles once per
+        length, and a few steps of the loop cost less than that)."""
+        if steps < PREFILL_FROM:
+            return state, 0
         if ("prefill", steps) not in self._compiled:
             chunk = lambda buffer, state: self._advance(buffer, 0, state, steps)[1]  # noqa: E731
             self._compiled["prefill", steps] = _compile(chunk, self.variables)
-        return self._compiled["prefill", steps](buffer, state)
+        return self._compiled["prefill", steps](buffer, state), steps
 
 
 class _RecurrentDecoding(Decoding):
@@ -310,7 +315,7 @@ class _FullDecoding(Decoding):
         return ops.cast(_position(logits, t)[:, 0], "float32"), state
 
     def prefill(self, buffer, state, steps: int):
-        return state  # nothing is carried: the positions before `steps` are read again at every step
+        return state, steps  # nothing is carried: the positions before `steps` are read again at every step
 
 
 def _split(model, length) -> Decoding:

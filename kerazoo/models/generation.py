@@ -297,9 +297,8 @@ def _chunks(job: _Job, options: _Options, *, chunk: int | None):
     use_cache = has_state(job.model) if options.use_cache is None else options.use_cache
     decoding = decoding_for(job.model, job.buffer.shape[1], cached=use_cache)
     state = decoding.start(job.inputs)
-    t = int(job.lengths.min()) - 1  # positions up to it are prompt in every row: their state comes at once
-    if t:
-        state = decoding.prefill(keras.ops.convert_to_tensor(job.buffer), state, t)
+    # Positions before the shortest prompt's last are prompt in every row: their state may come at once.
+    state, t = decoding.prefill(keras.ops.convert_to_tensor(job.buffer), state, int(job.lengths.min()) - 1)
     seed = int(np.random.default_rng().integers(2**31)) if options.seed is None else options.seed % 2**31
     end_token = -1 if job.end_token is None else job.end_token
     buffer, finished, last = job.buffer, np.zeros(len(job.buffer), bool), job.buffer.shape[1] - 1

@@ -292,7 +292,7 @@ def nesting(value) -> list[int]:
 
 @pytest.mark.parametrize(
     ("prompts", "n", "expected"),
-    [("the cat", 1, []), ("the cat", 2, [2]), (["the cat", "a dog ran"], 1, [2]), (["the cat", "a dog"], 3, [2, 3])],
+    [("the cat", 1, []), ("the cat", 2, [2]), (["the cat", "a dog"], 3, [2, 3])],
 )
 def test_text_comes_back_as_it_was_given_with_a_list_per_prompt_for_several_sequences(
     gpt, tokenizer, prompts, n, expected
@@ -301,6 +301,7 @@ def test_text_comes_back_as_it_was_given_with_a_list_per_prompt_for_several_sequ
     assert nesting(out) == expected
 
 
+@pytest.mark.slow
 def test_text_prompts_of_different_lengths_each_continue_as_they_would_alone(gpt, tokenizer):
     batch = models.generate(gpt, ["the cat", "a dog ran to the"], 5, tokenizer=tokenizer)
     assert batch == [models.generate(gpt, prompt, 5, tokenizer=tokenizer) for prompt in ["the cat", "a dog ran to the"]]
@@ -337,6 +338,7 @@ def test_limiting_sampling_without_a_temperature_is_refused(gpt, limit):
         models.generate(gpt, np.array([[3]]), 2, **limit)
 
 
+@pytest.mark.slow
 def test_a_nucleus_of_one_token_is_greedy(gpt):
     prompt = np.array([[3, 4], [5, 0]])
     np.testing.assert_array_equal(
@@ -365,6 +367,7 @@ def test_sampling_runs_on_the_device_in_one_call(gpt, monkeypatch):
     assert len(calls) == 1
 
 
+@pytest.mark.slow
 def test_nucleus_sampling_with_the_cache_gives_the_tokens_of_full_recomputation(gpt):
     prompt = np.array([[3, 4, 5], [6, 0, 0]])
     sampling = {"temperature": 1.2, "top_k": 20, "top_p": 0.9, "seed": 5}
@@ -374,6 +377,7 @@ def test_nucleus_sampling_with_the_cache_gives_the_tokens_of_full_recomputation(
     )
 
 
+@pytest.mark.slow
 def test_several_sequences_per_prompt_sit_next_to_each_other(gpt):
     prompt = np.array([[3, 4], [5, 6]])
     out = models.generate(gpt, prompt, 6, num_return_sequences=3, temperature=2.0, seed=0)
@@ -409,6 +413,7 @@ def test_a_tokenizer_with_padding_is_refused_by_a_model_that_reads_id_0_as_a_tok
         models.generate(model, "the cat", 2, tokenizer=tokenizer)
 
 
+@pytest.mark.slow
 def test_a_model_without_padding_continues_text_prompts_of_different_lengths_each_from_its_own_end():
     model = seeded("gpt", mask_zero=False)
     unpadded = wordpiece(("[UNK]", "[CLS]", "[SEP]"))
@@ -417,6 +422,7 @@ def test_a_model_without_padding_continues_text_prompts_of_different_lengths_eac
     assert batch == [continuation_text(model, unpadded, prompt, 5) for prompt in prompts]
 
 
+@pytest.mark.slow
 def test_generation_with_a_tokenizer_never_produces_an_id_past_its_vocabulary(gpt):
     small = wordpiece(vocab_size=30)
     prompt = np.array(small.token_ids(["the cat"]))
