@@ -20,6 +20,7 @@ OPTIONS = (
     "strategy",
     "precision",
     "embeddings",
+    "tokenizer",
     "data_dir",
     "download",
     "seed",
@@ -70,7 +71,8 @@ def add_commands(commands) -> None:
         "train",
         help="train a zoo model on a dataset, resumably",
         description="Builds NAME (kerazoo models lists them), trains it on --data and writes config.json, "
-        "checkpoint/, logs/ (TensorBoard), model.keras, metrics.json, curves.png and, for text, vocabulary.txt to "
+        "checkpoint/, logs/ (TensorBoard), model.keras, metrics.json, curves.png and, for text, tokenizer.json "
+        "(subwords) or vocabulary.txt (words) to "
         "--output (default runs/NAME), then prints the test metrics. The same command started again after a "
         "crash, kill or Ctrl-C resumes from the last finished epoch; a folder holding another configuration's run is "
         "refused (--overwrite starts afresh there); --config OUTPUT/config.json repeats a run. With no "
@@ -85,7 +87,15 @@ def add_commands(commands) -> None:
         "folder of class sub-folders (image/text_dataset_from_directory layout), or text for language models",
     )
     train.add_argument(
-        "--embeddings", help="a Word2Vec run (kerazoo word2vec train --output DIR): its vectors start the embedding"
+        "--embeddings",
+        help="a Word2Vec run (kerazoo word2vec train --output DIR): its vectors start the embedding (words only)",
+    )
+    train.add_argument(
+        "--tokenizer",
+        metavar="SPEC",
+        help="text models: words | bpe:N | wordpiece:N | unigram:N (a subword tokenizer of N ids, trained on the "
+        "training split and saved as tokenizer.json) | PATH (a saved tokenizer.json, vocab.txt, ...); default "
+        "bpe:4000 (byte-level) for language models, words for classifiers and with --embeddings",
     )
     train.add_argument("--data-dir", help="where tensorflow-datasets keeps prepared datasets")
     train.add_argument(

@@ -1,6 +1,7 @@
 """Datasets: `load` gives batched tf.data pipelines by name (offline, tensorflow-datasets, folders) and
 `load_for_model` the same in a registered model's terms, for the training job; the NumPy loaders and
-synthetic tasks underneath are there for quick experiments and tests."""
+synthetic tasks underneath are there for quick experiments and tests; `make_tokenizer` turns a
+`--tokenizer` spec ("words", "bpe:4000", a path) into the tokenizer the text is read with."""
 
 from kerazoo.data.loading import TaskData, check_data_for_model, load, load_for_model
 from kerazoo.data.offline import (
@@ -9,11 +10,13 @@ from kerazoo.data.offline import (
     load_digits,
     load_language_modeling,
     load_polarity,
+    next_token_windows,
     next_word_windows,
     word_vocabulary,
 )
 from kerazoo.data.sources import OFFLINE, TASKS, default_dataset
 from kerazoo.data.synthetic import copy_task, word_order_task
+from kerazoo.data.tokenization import make_tokenizer
 
 __all__ = [
     "CORPORA",
@@ -29,6 +32,8 @@ __all__ = [
     "load_for_model",
     "load_language_modeling",
     "load_polarity",
+    "make_tokenizer",
+    "next_token_windows",
     "next_word_windows",
     "word_order_task",
     "word_vocabulary",

@@ -19,8 +19,8 @@ import numpy as np
 
 from kerazoo._validation import require_choice, require_positive_int, require_seed
 from kerazoo.data.sources import TASKS, ReadOptions, cardinality, default_dataset, read, resolve_source
+from kerazoo.data.tokenization import check_tokenizer, default_tokenizer
 
-VOCAB_SIZE = 20000
 # Builder arguments the data fixes: a different value chosen for one is refused (vocab_size is only a cap).
 FIXED_BY_DATA = ("classes", "num_classes", "dim")
 
@@ -38,7 +38,11 @@ class TaskData:
             batches an uninterrupted one would (`train` reshuffles by how often it has been read).
         train_size: examples in `train`.
         num_classes, class_names: for classification.
-        vocabulary: for text, the id of each word ("" = 0 padding, "[UNK]" = 1), as TextVectorization's.
+        vocabulary: for text tokenized into words, the id of each word ("" = 0 padding, "[UNK]" = 1), as
+            TextVectorization's.
+        tokenizer: for text tokenized into subwords, the `kerazoo.text.Tokenizer` (its id 0 is padding).
+        text_sizes: for language modeling, `{split: {"words": ..., "characters": ...}}`: the size of the
+            text each split's targets cover, for per-word perplexity and bits per character.
         embedding_matrix: `(len(vocabulary), dim)` vectors when loaded with `embeddings`.
         sequence_length: tokens per example for text (the static length XLA wants).
         image_shape: `(height, width, channels)` for images.
@@ -54,17 +58,20 @@ class TaskData:
     num_classes: int | None = None
     class_names: tuple | None = None
     vocabulary: tuple | None = None
+    tokenizer: object = field(default=None, repr=False)
+    text_sizes: dict | None = None
     embedding_matrix: np.ndarray | None = field(default=None, repr=False)
     sequence_length: int | None = None
     image_shape: tuple | None = None
 
     def model_settings(self, accepted: Mapping) -> dict:
         """The builder arguments this data fixes, among those `accepted` (a `ModelInfo.defaults`)."""
+        words = len(self.vocabulary) if self.vocabulary else None
         settings = {
             "input_shape": self.image_shape,
             "classes": self.num_classes,
             "num_classes": self.num_classes,
-            "vocab_size": len(self.vocabulary) if self.vocabulary else None,
+            "vocab_size": self.tokenizer.vocab_size if self.tokenizer is not None else words,
             "max_length": self.sequence_length,
             "embedding_matrix": self.embedding_matrix,
             "dim": None if self.embedding_matrix is None else int(self.embedding_matrix.shape[1]),
@@ -81,6 +88,7 @@ def load(
     sequence_length: int | None = None,
     vocab_size: int | None = None,
     embeddings: str | os.PathLike | None = None,
+    tokenizer=None,
     seed: int = 0,
     drop_remainder: bool = False,
     data_dir: str | os.PathLike | None = None,
@@ -99,9 +107,14 @@ def load(
         image_shape: `(height, width, channels)` images are resized to; default the dataset's own.
         sequence_length: tokens per text example, padded or cut; default 64 (9 for "copy": 8 tokens and
             the start or end token).
-        vocab_size: the most words kept (padding and "[UNK]" included); default 20,000.
+        vocab_size: the most words kept (padding and "[UNK]" included); default 20,000. With a subword
+            tokenizer, the most ids its vocabulary may have.
         embeddings: a Word2Vec run's folder (`kerazoo word2vec train --output`) or saved model: its
-            vocabulary maps words to ids and `embedding_matrix` holds its vectors (text tasks).
+            vocabulary maps words to ids and `embedding_matrix` holds its vectors (text tasks; words only).
+        tokenizer: how text becomes ids (text tasks): "words"; "bpe:N", "wordpiece:N" or "unigram:N", a
+            subword tokenizer of N ids trained on the training split only; the path of a saved tokenizer;
+            or a `kerazoo.text.Tokenizer`. None: byte-level BPE ("bpe:4000") for language modeling, words
+            for classification and wherever `embeddings` are given.
         seed: seeds the splits and each epoch's order.
         drop_remainder: drop partial batches (static shapes; several replicas need it).
         data_dir, download: where tensorflow-datasets keeps its data, and whether it may download.
@@ -119,13 +132,15 @@ def load(
     _require_vocab_size(vocab_size)
     if embeddings is not None and task in ("image-classification", "seq2seq"):
         raise ValueError(f"`embeddings` are word vectors, for text tasks. Received them for task={task!r}")
+    check_tokenizer(tokenizer, task=task, embeddings=embeddings)
     name = _dataset_name(data, task)
     options = ReadOptions(
         task=task,
         image_shape=tuple(image_shape) if image_shape is not None else None,
         sequence_length=sequence_length,
-        vocab_size=vocab_size or VOCAB_SIZE,
+        vocab_size=vocab_size,
         embeddings=embeddings,
+        tokenizer=default_tokenizer(task, embeddings) if tokenizer is None else tokenizer,
         seed=seed,
         data_dir=data_dir,
         download=download,
@@ -133,15 +148,24 @@ def load(
     return _batched(name, task, read(name, options), batch_size=batch_size, seed=seed, drop_remainder=drop_remainder)
 
 
-def check_data_for_model(model, data: str | os.PathLike | None = None, settings: Mapping | None = None) -> None:
+def check_data_for_model(
+    model,
+    data: str | os.PathLike | None = None,
+    settings: Mapping | None = None,
+    *,
+    tokenizer=None,
+    embeddings: str | os.PathLike | None = None,
+) -> None:
     """Refuses, before anything is read, data that `load_for_model` would refuse for these arguments: a dataset
-    that does not exist or does not serve the model's task, or a shaping setting out of range.
+    that does not exist or does not serve the model's task, a shaping setting out of range, a tokenizer spec
+    that names nothing, or one the task or the `embeddings` cannot use.
 
     Args:
         model: the model's `ModelInfo` (`kerazoo.models.info(name)`).
-        data, settings: as `load_for_model` takes them.
+        data, settings, tokenizer, embeddings: as `load_for_model` takes them.
     """
     settings = settings or {}
+    check_tokenizer(tokenizer, task=model.task, embeddings=embeddings)
     resolve_source(_dataset_name(data, model.task), model.task)
     _require_image_shape("input_shape", settings.get("input_shape"))
     if settings.get("max_length") is not None:
@@ -156,6 +180,7 @@ def load_for_model(
     settings: Mapping | None = None,
     batch_size: int = 32,
     embeddings: str | os.PathLike | None = None,
+    tokenizer=None,
     seed: int = 0,
     drop_remainder: bool = False,
     data_dir: str | os.PathLike | None = None,
@@ -169,7 +194,7 @@ def load_for_model(
         data: as `load` takes it; None: the task's offline default.
         settings: builder arguments chosen for the model. `input_shape`, `max_length` and `vocab_size` (a
             cap) shape the data, as `load`'s `image_shape`, `sequence_length` and `vocab_size`.
-        batch_size, embeddings, seed, drop_remainder, data_dir, download: as `load` takes them.
+        batch_size, embeddings, tokenizer, seed, drop_remainder, data_dir, download: as `load` takes them.
 
     Returns:
         The data, and the builder's arguments: `settings` with the sizes the data fixes (classes, vocabulary
@@ -179,7 +204,7 @@ def load_for_model(
         ValueError: as `load`, and for a setting in `FIXED_BY_DATA` that the data contradicts.
     """
     settings = dict(settings or {})
-    check_data_for_model(model, data, settings)
+    check_data_for_model(model, data, settings, tokenizer=tokenizer, embeddings=embeddings)
     loaded = load(
         data,
         task=model.task,
@@ -188,6 +213,7 @@ def load_for_model(
         sequence_length=settings.get("max_length"),
         vocab_size=settings.get("vocab_size"),
         embeddings=embeddings,
+        tokenizer=tokenizer,
         seed=seed,
         drop_remainder=drop_remainder,
         data_dir=data_dir,

@@ -9,6 +9,7 @@ import numpy as np
 from kerazoo._validation import require_fraction
 from kerazoo.embeddings.corpus import Corpus
 from kerazoo.embeddings.keras_layers import OOV, PADDING
+from kerazoo.text import words as split_words
 
 
 def load_digits(*, image_size: tuple[int, int] = (8, 8), test_fraction: float = 0.2, seed: int = 0):
@@ -76,11 +77,30 @@ def corpus_words(corpus: str) -> list[str]:
     Words are split as the Word2Vec pipeline splits them (`kerazoo.text.words`, lowercased), so a language
     model and word vectors trained on the same text share one vocabulary.
     """
+    return [word for text in Corpus(_corpus_path(corpus)) for word in text]
+
+
+def corpus_texts(corpus: str) -> list[str]:
+    """Every text of `corpus` in order, as it is written (a line of a file, a Wikipedia article without its
+    markup): what a subword tokenizer reads. `corpus_words` gives the words of the same texts."""
+    return list(Corpus(_corpus_path(corpus)).texts())
+
+
+def _corpus_path(corpus: str) -> str:
     if corpus in CORPORA:
         from gensim.test.utils import datapath
 
-        corpus = datapath(CORPORA[corpus])
-    return [word for text in Corpus(corpus) for word in text]
+        return datapath(CORPORA[corpus])
+    return corpus
+
+
+def text_size(texts) -> dict[str, int]:
+    """{"words": ..., "characters": ...} of `texts` (or of words), each text counted with one character for
+    the break after it: the denominators of per-word perplexity and bits per character."""
+    return {
+        "words": sum(len(split_words(text)) for text in texts),
+        "characters": sum(len(text) + 1 for text in texts),
+    }
 
 
 def word_vocabulary(words, max_vocab: int) -> list[str]:
@@ -96,6 +116,29 @@ def next_word_windows(words, vocabulary, sequence_length: int):
     count = (len(ids) - 1) // sequence_length
     inputs = ids[: count * sequence_length].reshape(count, sequence_length)
     return inputs, ids[1 : count * sequence_length + 1].reshape(count, sequence_length)
+
+
+def next_token_windows(texts, tokenizer, sequence_length: int):
+    """`texts` as subword windows for next-token prediction: `(inputs, targets)` int32 arrays.
+
+    The texts are tokenized in one batch and joined into one stream, each followed by the tokenizer's end
+    token (and the stream led by one), so every token of every text is a target and a text's end is
+    predicted too. Windows of `sequence_length` do not overlap; the last is padded with 0, which the loss
+    ignores. Plain NumPy: no TensorFlow needed.
+    """
+    if tokenizer.end_id is None:
+        raise ValueError(
+            "A language model's tokenizer needs an end token to mark where each text ends; `tokenizer` has "
+            "none. Use a trained one (bpe:N, wordpiece:N, unigram:N) or a tokenizer.json that has one."
+        )
+    end = np.array([tokenizer.end_id], dtype="int32")
+    ids = tokenizer.token_ids(list(texts))
+    stream = np.concatenate([end, *(piece for row in ids for piece in (np.asarray(row, dtype="int32"), end))])
+    count = -(-(len(stream) - 1) // sequence_length)  # ceil: the last window is padded
+    inputs = np.zeros(count * sequence_length, dtype="int32")
+    targets = np.zeros(count * sequence_length, dtype="int32")
+    inputs[: len(stream) - 1], targets[: len(stream) - 1] = stream[:-1], stream[1:]
+    return inputs.reshape(count, sequence_length), targets.reshape(count, sequence_length)
 
 
 def load_language_modeling(

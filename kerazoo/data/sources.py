@@ -3,23 +3,32 @@
 `read` returns `Splits`: train, validation and test `tf.data` datasets of `(inputs, targets)` pairs,
 unbatched and preprocessed for the task (images as float32 in [0, 1] at the asked shape, text as token
 ids), and the `TaskData` fields that describe them.
+
+Text becomes ids one of two ways, beside each other: words (`TextVectorization`, or a Word2Vec run's
+vocabulary) or a subword `kerazoo.text.Tokenizer` (`tokenization.make_tokenizer`). Text held in memory
+(the language-model corpora) is tokenized in NumPy; text that streams (folders, tensorflow-datasets, and
+the classification splits, which are datasets already) through the tokenizer's `tf.data` map.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from kerazoo import names
 from kerazoo._optional import require
 from kerazoo._validation import require_choice
 from kerazoo.data import folders, offline
 from kerazoo.data.synthetic import copy_task
+from kerazoo.data.tokenization import make_tokenizer
 from kerazoo.embeddings.keras_layers import embedding_matrix, text_vectorization_and_embedding, vectors_vocabulary
 from kerazoo.embeddings.persistence import load as load_word2vec
+from kerazoo.text import words as split_words
 
 # The tasks the data is prepared for (each has its reader below); a registered model serves one of them.
 TASKS = ("image-classification", "text-classification", "language-modeling", "seq2seq")
@@ -40,6 +49,8 @@ DIGITS_SHAPE = (32, 32, 1)
 FOLDER_IMAGE_SHAPE = (256, 256, 3)
 FOLDER_CHANNELS = (1, 3, 4)  # grayscale, RGB, RGBA
 SEQUENCE_LENGTH = 64
+# Words kept by the word path when no vocab_size is asked for (padding and "[UNK]" included).
+WORD_VOCAB_SIZE = 20000
 # The copy task: 8 tokens to copy (the target adds the start or end token) from a vocabulary of 12.
 COPY_LENGTH, COPY_VOCAB_SIZE, COPY_EXAMPLES = 8, 12, 3000
 
@@ -53,6 +64,7 @@ class ReadOptions:
     sequence_length: int | None
     vocab_size: int
     embeddings: str | os.PathLike | None
+    tokenizer: object  # a `--tokenizer` spec or a Tokenizer (tokenization.make_tokenizer); None for non-text
     seed: int
     data_dir: str | os.PathLike | None
     download: bool
@@ -61,7 +73,7 @@ class ReadOptions:
 @dataclass(frozen=True)
 class Splits:
     datasets: dict  # "train", "validation", "test": unbatched tf.data datasets
-    metadata: dict  # TaskData fields: num_classes, class_names, vocabulary, ...
+    metadata: dict  # TaskData fields: num_classes, class_names, vocabulary, tokenizer, text_sizes, ...
 
 
 def default_dataset(task: str) -> str:
@@ -206,21 +218,46 @@ def _texts(name: str, source: str, options: ReadOptions) -> Splits:
             for part, part_files in files.items()
         }
     length = options.sequence_length or SEQUENCE_LENGTH
-    vectorize, matrix = _vectorizer(options, length, datasets["train"].map(lambda text, _: text))
+    train_texts = datasets["train"].map(lambda text, _: text)
+    tokenizer = make_tokenizer(options.tokenizer, _decoded(train_texts))
+    metadata = {"num_classes": len(class_names), "class_names": tuple(class_names), "sequence_length": length}
+    if tokenizer is not None:
+        _require_vocab_fits(tokenizer, options)
+        encode = tokenizer.tf_map(max_length=length, padding="max_length")
+
+        def to_subword_ids(dataset):
+            # Batched for the tokenizer (one trip to Python per batch), then single examples again.
+            tokenized = dataset.batch(256).map(encode, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+            tokenized = tokenized.map(lambda x, label: (x[names.TOKENS], tf.cast(label, tf.int32)))
+            return tokenized.apply(tf.data.experimental.assert_cardinality(cardinality(dataset)))
+
+        datasets = {part: to_subword_ids(dataset) for part, dataset in datasets.items()}
+        return Splits(datasets, {**metadata, "tokenizer": tokenizer})
+    vectorize, matrix = _vectorizer(options, length, train_texts)
 
     def to_ids(text, label):
         return vectorize(tf.expand_dims(text, 0))[0], tf.cast(label, tf.int32)
 
     return Splits(
         {part: dataset.map(to_ids) for part, dataset in datasets.items()},
-        {
-            "num_classes": len(class_names),
-            "class_names": tuple(class_names),
-            "vocabulary": tuple(vectorize.get_vocabulary()),
-            "embedding_matrix": matrix,
-            "sequence_length": length,
-        },
+        {**metadata, "vocabulary": tuple(vectorize.get_vocabulary()), "embedding_matrix": matrix},
     )
+
+
+def _decoded(texts):
+    """The strings of a dataset of texts, read once, as a tokenizer trains on them."""
+    for text in texts.as_numpy_iterator():
+        yield text.decode("utf8", "replace")
+
+
+def _require_vocab_fits(tokenizer, options: ReadOptions) -> None:
+    """A `vocab_size` asked for caps the tokenizer's vocabulary as it caps the word path's."""
+    if options.vocab_size is not None and tokenizer.vocab_size > options.vocab_size:
+        raise ValueError(
+            f"`vocab_size` ({options.vocab_size}) is smaller than the tokenizer's {tokenizer.vocab_size} tokens; "
+            "leave it out (the tokenizer sizes the model) or use a smaller tokenizer. Received: "
+            f"vocab_size={options.vocab_size}"
+        )
 
 
 def _vectorizer(options: ReadOptions, length: int, train_texts):
@@ -231,11 +268,11 @@ def _vectorizer(options: ReadOptions, length: int, train_texts):
 
     if options.embeddings is not None:
         vectorize, embedding = text_vectorization_and_embedding(
-            _word_vectors(options.embeddings), max_tokens=options.vocab_size, output_sequence_length=length
+            _word_vectors(options.embeddings), max_tokens=_word_vocab_size(options), output_sequence_length=length
         )
         return vectorize, keras.ops.convert_to_numpy(embedding.embeddings)
     vectorize = keras.layers.TextVectorization(
-        max_tokens=options.vocab_size, output_sequence_length=length, standardize=standardize_words
+        max_tokens=_word_vocab_size(options), output_sequence_length=length, standardize=standardize_words
     )
     vectorize.adapt(train_texts.batch(256))
     return vectorize, None
@@ -246,28 +283,83 @@ def _word_vectors(path):
     return getattr(model, "wv", model)
 
 
+def _word_vocab_size(options: ReadOptions) -> int:
+    return options.vocab_size or WORD_VOCAB_SIZE
+
+
 def _language_modeling(name: str, source: str, options: ReadOptions) -> Splits:
     length = options.sequence_length or SEQUENCE_LENGTH
-    words = offline.corpus_words(name)
-    # The text in order: 80% to train on, then 10% each for validation and test.
-    parts = {part: words[s] for part, s in split(len(words), ("train", "validation", "test")).items()}
-    matrix = None
-    if options.embeddings is not None:
-        vectors = _word_vectors(options.embeddings)
-        vocabulary = vectors_vocabulary(vectors, options.vocab_size)
-        matrix = embedding_matrix(vectors, vocabulary)
+    # The text in order: 80% of its words to train on, then 10% each for validation and test. Both paths
+    # cut the same text, so runs with different tokenizers are scored on the same words.
+    parts = split_text(offline.corpus_texts(name), ("train", "validation", "test"))
+    tokenizer = make_tokenizer(options.tokenizer, parts["train"])
+    if tokenizer is None:
+        metadata, windows, sizes = _word_windows(parts, options, length)
     else:
-        vocabulary = offline.word_vocabulary(parts["train"], options.vocab_size - 2)
+        _require_vocab_fits(tokenizer, options)
+        metadata = {"tokenizer": tokenizer}
+        windows = {part: offline.next_token_windows(texts, tokenizer, length) for part, texts in parts.items()}
+        sizes = {part: offline.text_size(texts) for part, texts in parts.items()}
     datasets = {}
-    for part, part_words in parts.items():
-        x, y = offline.next_word_windows(part_words, vocabulary, length)
+    for part, (x, y) in windows.items():
         if not len(x):
             raise ValueError(
-                f"The {part} part of {name!r} ({len(part_words)} words) is shorter than one example of "
+                f"The {part} part of {name!r} ({sizes[part]['words']} words) is shorter than one example of "
                 f"sequence_length={length}."
             )
         datasets[part] = _slices(x, y)
-    return Splits(datasets, {"vocabulary": tuple(vocabulary), "embedding_matrix": matrix, "sequence_length": length})
+    return Splits(datasets, {**metadata, "sequence_length": length, "text_sizes": sizes})
+
+
+def _word_windows(parts: dict, options: ReadOptions, length: int):
+    """The word path: a vocabulary (the training words', or a Word2Vec run's with its vectors), each part's
+    windows, and the size of the text their targets cover (each target is one word)."""
+    part_words = {part: [word for text in texts for word in split_words(text)] for part, texts in parts.items()}
+    matrix = None
+    if options.embeddings is not None:
+        vectors = _word_vectors(options.embeddings)
+        vocabulary = vectors_vocabulary(vectors, _word_vocab_size(options))
+        matrix = embedding_matrix(vectors, vocabulary)
+    else:
+        vocabulary = offline.word_vocabulary(part_words["train"], _word_vocab_size(options) - 2)
+    windows = {part: offline.next_word_windows(found, vocabulary, length) for part, found in part_words.items()}
+    sizes = {part: offline.text_size(part_words[part][1 : y.size + 1]) for part, (_, y) in windows.items()}
+    metadata = {"vocabulary": tuple(vocabulary), "embedding_matrix": matrix}
+    return metadata, windows, sizes
+
+
+def split_text(texts: list[str], order: tuple[str, ...]) -> dict[str, list[str]]:
+    """`texts` (in order) cut into consecutive parts as `split` cuts their words: `{part: texts}`.
+
+    A text that a boundary falls in is cut at the whitespace before the word the boundary names (before the
+    run of characters holding it, where punctuation joins words: a word or two off at most), so the words
+    of the parts are exactly the words of the texts.
+    """
+    counts = [len(split_words(text, lowercase=False)) for text in texts]
+    bounds = [s.stop for s in split(sum(counts), order).values()][:-1]  # where each part but the last ends
+    parts: dict[str, list[str]] = {part: [] for part in order}
+    current, offset = 0, 0  # the part being filled, and the words of the texts before this one
+    for text, count in zip(texts, counts, strict=True):
+        position = 0  # the characters of `text` given to a part already
+        while current < len(bounds) and bounds[current] < offset + count:
+            cut = max(position, _word_start(text, bounds[current] - offset))
+            if text[position:cut].strip():
+                parts[order[current]].append(text[position:cut])
+            position, current = cut, current + 1
+        if text[position:].strip():
+            parts[order[current]].append(text[position:])
+        offset += count
+    return parts
+
+
+def _word_start(text: str, index: int) -> int:
+    """Where the whitespace-separated run holding word `index` of `text` starts (0 for index <= 0)."""
+    seen = 0
+    for run in re.finditer(r"\S+", text):
+        if seen >= index:
+            return run.start()
+        seen += len(split_words(run.group(), lowercase=False))
+    return len(text)
 
 
 def _copy_sequences(name: str, source: str, options: ReadOptions) -> Splits:

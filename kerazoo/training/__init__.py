@@ -1,5 +1,6 @@
 """Training shared by the command line, the examples and the notebooks: `fit` on any distribution setup,
-resumable checkpoints and saving (the figures of a run are `kerazoo.plots`)."""
+resumable checkpoints and saving, language models' scores that compare across tokenizers (the figures of a
+run are `kerazoo.plots`)."""
 
 from kerazoo import _lazy
 
@@ -8,6 +9,7 @@ __all__ = [
     "InverseSquareRootSchedule",
     "ResumableCheckpoint",
     "fit",
+    "language_model_scores",
     "learning_rate_schedule",
     "save_model",
     "train",
@@ -20,6 +22,7 @@ __getattr__, __dir__ = _lazy.exports(
         "ResumableCheckpoint": "checkpoint",
         "fit": "fitting",
         "train": "job",
+        "language_model_scores": "scores",
         "save_model": "saving",
         "SCHEDULES": "schedules",
         "InverseSquareRootSchedule": "schedules",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import math
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -21,6 +20,7 @@ from kerazoo import distribute
 from kerazoo._io import atomic_path, require_writable_folder
 from kerazoo._validation import require_choice, require_number, require_positive_int, require_seed
 from kerazoo.data import check_data_for_model, load_for_model
+from kerazoo.data.tokenization import WORDS, default_tokenizer
 from kerazoo.distribute.scope import KINDS, PRECISIONS
 from kerazoo.plots import plot_history
 from kerazoo.training.pipeline import steps_per_epoch
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("kerazoo.training")
 CONFIG_FILE, METRICS_FILE, CURVES_FILE, KERAS_MODEL_FILE = "config.json", "metrics.json", "curves.png", "model.keras"
-VOCABULARY_FILE, LOGS_FOLDER, CHECKPOINT_FOLDER = "vocabulary.txt", "logs", "checkpoint"
+VOCABULARY_FILE, TOKENIZER_FILE = "vocabulary.txt", "tokenizer.json"
+LOGS_FOLDER, CHECKPOINT_FOLDER = "logs", "checkpoint"
 # Everything a run writes into its folder; `overwrite=True` removes these and nothing else.
 RUN_CONTENTS = (
     CONFIG_FILE,
@@ -38,6 +39,7 @@ RUN_CONTENTS = (
     CURVES_FILE,
     KERAS_MODEL_FILE,
     VOCABULARY_FILE,
+    TOKENIZER_FILE,
     LOGS_FOLDER,
     CHECKPOINT_FOLDER,
 )
@@ -81,6 +83,7 @@ def train(
     precision: str | None = None,
     settings: Mapping | None = None,
     embeddings: str | None = None,
+    tokenizer: str | None = None,
     data_dir: str | None = None,
     download: bool = True,
     seed: int = 0,
@@ -94,9 +97,11 @@ def train(
     `config.json` differs (in anything but `epochs`) is refused before anything is read or written, unless
     `overwrite`. The run writes `config.json` once its model is built, `checkpoint/` after every epoch,
     `logs/` (TensorBoard), and at the end `model.keras` (without optimizer state: the checkpoint keeps that),
-    `metrics.json` (the per-epoch history and the test metrics), `curves.png` and, for text,
-    `vocabulary.txt` (the id of each word, one a line). However it stops (Ctrl-C, a kill, a crash), the same
-    call resumes from the last finished epoch and ends with the weights an uninterrupted run ends with.
+    `metrics.json` (the per-epoch history and the test metrics), `curves.png` and, for text read as words,
+    `vocabulary.txt` (the id of each word, one a line). A subword tokenizer is written as `tokenizer.json`
+    with `config.json`, before training, and a resumed run reads it back rather than training another.
+    However it stops (Ctrl-C, a kill, a crash), the same call resumes from the last finished epoch and ends
+    with the weights an uninterrupted run ends with.
 
     Args:
         model: a registered model: its name ("resnet18"), or its `ModelInfo` (`kerazoo.models.info(name)`),
@@ -106,14 +111,21 @@ def train(
             task's offline default (digits, polarity, lee or copy).
         settings: keyword arguments for the model builder (`width`, `dim`, `input_shape`, `max_length`...);
             `input_shape`, `max_length` and `vocab_size` also shape the data (`kerazoo.data.load_for_model`).
-        embeddings: a Word2Vec run (folder or saved model) whose vectors initialise the model's embedding.
+        embeddings: a Word2Vec run (folder or saved model) whose vectors initialise the model's embedding
+            (with `tokenizer` "words").
+        tokenizer: for text models, how text becomes ids: "words", "bpe:N", "wordpiece:N", "unigram:N" (a
+            subword tokenizer of N ids, trained on the training split only) or the path of a saved tokenizer
+            (`kerazoo.data.make_tokenizer`). None: byte-level BPE ("bpe:4000") for language models, words for
+            text classifiers and wherever `embeddings` are given.
         data_dir, download: where tensorflow-datasets keeps prepared datasets, and whether it may download.
         strategy, precision: as `kerazoo.distribute.scope`'s `kind` and `precision`.
         schedule: "constant", "cosine" or "transformer" (see `learning_rate_schedule`).
         overwrite: start afresh in a folder that holds another run (its run files are deleted).
 
     Returns:
-        The test metrics, e.g. `{"loss": 0.12, "accuracy": 0.97}`; language models add "perplexity".
+        The test metrics, e.g. `{"loss": 0.12, "accuracy": 0.97}`; language models add "perplexity" (per
+        token), "word_perplexity" and "bits_per_character" (`training.language_model_scores`), which compare
+        across tokenizers.
     """
     # These import Keras, which `kerazoo train --help` (importing this module) must not.
     import keras
@@ -122,6 +134,7 @@ def train(
     from kerazoo.training.fitting import fit, remainder_policy
     from kerazoo.training.progress import CostEstimate
     from kerazoo.training.schedules import learning_rate_schedule
+    from kerazoo.training.scores import language_model_scores
 
     info = model if isinstance(model, models.ModelInfo) else models.info(model)  # the one look-up of the name
     output = Path(output)
@@ -136,6 +149,8 @@ def train(
         "strategy": strategy,
         "precision": precision,
         "embeddings": embeddings,
+        # Recorded as resolved, so a run resumes with the tokenizer it started with whatever the default becomes.
+        "tokenizer": default_tokenizer(info.task, embeddings) if tokenizer is None else tokenizer,
         "data_dir": data_dir,
         "download": download,
         "seed": seed,
@@ -143,6 +158,7 @@ def train(
     }
     _require_valid_run(info, config)
     claim_folder(output, config, overwrite=overwrite)
+    saved_tokenizer = _saved_tokenizer(output)
 
     keras.utils.set_random_seed(seed)
     with distribute.scope(strategy, precision=precision) as dist:
@@ -153,6 +169,7 @@ def train(
             settings=settings,
             batch_size=batch_size,
             embeddings=embeddings,
+            tokenizer=saved_tokenizer or config["tokenizer"],
             seed=seed,
             drop_remainder=remainder == "drop",
             data_dir=data_dir,
@@ -166,6 +183,8 @@ def train(
         network.compile(**dist.compile_kwargs(optimizer=keras.optimizers.Adam(rate), loss=loss, metrics=metrics))
     # The run is known to be valid only now: its data loaded and its model built.
     if dist.is_chief:
+        if dataset.tokenizer is not None:  # before config.json, which says the run's files are complete
+            dataset.tokenizer.save(output / TOKENIZER_FILE)
         with atomic_path(output / CONFIG_FILE) as temporary:
             temporary.write_text(json.dumps(config, indent=2), encoding="utf8")
     logs = [keras.callbacks.TensorBoard(str(output / LOGS_FOLDER))] if dist.is_chief and _has_tensorboard() else []
@@ -183,7 +202,7 @@ def train(
     )
     test = {key: float(value) for key, value in network.evaluate(dataset.test, verbose=0, return_dict=True).items()}
     if info.task == "language-modeling":
-        test["perplexity"] = math.exp(min(test["loss"], 50.0))
+        test.update(language_model_scores(network, dataset, split="test"))
     if dist.is_chief:
         _write_run(output, network, dataset, history, test)
         plot_history(
@@ -208,7 +227,9 @@ def _require_valid_run(info, config: Mapping) -> None:
     require_choice("precision", config["precision"], PRECISIONS)
     require_seed(config["seed"])
     info.check_arguments(config["settings"])  # unknown arguments, with the closest accepted ones
-    check_data_for_model(info, config["data"], config["settings"])
+    check_data_for_model(
+        info, config["data"], config["settings"], tokenizer=config["tokenizer"], embeddings=config["embeddings"]
+    )
 
 
 def claim_folder(output: Path, config: Mapping, *, overwrite: bool = False) -> None:
@@ -244,6 +265,16 @@ def claim_folder(output: Path, config: Mapping, *, overwrite: bool = False) -> N
             path.unlink(missing_ok=True)
 
 
+def _saved_tokenizer(output: Path):
+    """The tokenizer a run being resumed trained (or loaded) when it started; None for a new run, or one
+    that reads words. Only a folder whose config.json matched this run's is resumed (`claim_folder`)."""
+    if _recorded_config(output) is None or not (output / TOKENIZER_FILE).exists():
+        return None
+    from kerazoo.text import Tokenizer
+
+    return Tokenizer.load(output / TOKENIZER_FILE)
+
+
 def _recorded_config(output: Path) -> dict | None:
     try:
         recorded = json.loads((output / CONFIG_FILE).read_text(encoding="utf8"))
@@ -259,6 +290,8 @@ def _recorded_config(output: Path) -> dict | None:
 def _differences(recorded: Mapping, config: Mapping) -> list[str]:
     """ "`name` old -> new" for each setting that differs, the builder's settings by their own names."""
     differences = []
+    if "tokenizer" not in recorded and config.get("tokenizer") == WORDS:
+        recorded = {**recorded, "tokenizer": WORDS}  # runs from before `tokenizer` existed read words
     for key in config:
         if key in RESUMABLE_CHANGES or key == "settings":
             continue
