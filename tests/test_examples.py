@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hub_server import LocalHub, hub_environment
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 # What each example prints last, once it has trained and evaluated.
@@ -18,8 +19,18 @@ RESULTS = {
 }
 
 
+# The examples that start from a pretrained checkpoint (hf:bert-base-uncased, hf:gpt2 by default): CI runs
+# them against the local Hub (tests/hub_server.py, reached through HF_ENDPOINT as a user's run reaches
+# huggingface.co) with tiny random checkpoints and tokenizers written by transformers. What they print last,
+# the checkpoint they read, and the arguments that fit it (its position table holds 32 tokens).
+PRETRAINED = {
+    "bert_classify": ("predicted class: ", "bert", []),
+    "gpt_story": ("characters generated in", "gpt2", ["Hello, my dog is", "--max-new-tokens", "10"]),
+}
+
+
 def test_every_example_has_an_expected_result():
-    assert sorted(path.stem for path in EXAMPLES.glob("*.py")) == sorted(RESULTS)
+    assert sorted(path.stem for path in EXAMPLES.glob("*.py")) == sorted([*RESULTS, *PRETRAINED])
 
 
 @pytest.mark.slow
@@ -41,8 +52,11 @@ def test_example_runs_with_its_defaults(name, tmp_path):
     elif name == "distributed_training":
         assert _figures(r"held-out accuracy: ([\d.]+)", run.stdout)[0] > 0.5
     elif name == "gpt_wiki":
-        perplexity, vocabulary = _figures(r"test perplexity: ([\d.]+) \(vocabulary of (\d+) words\)", run.stdout)
+        figures = r"test perplexity: ([\d.]+) per token, ([\d.]+) per word, ([\d.]+) bits per character"
+        perplexity, _, _ = _figures(figures, run.stdout)
+        (vocabulary,) = _figures(r"\(vocabulary of (\d+) tokens\)", run.stdout)
         assert perplexity < vocabulary
+        assert "[UNK]" not in run.stdout and "<unk>" not in run.stdout  # byte-level BPE has no unknown token
     else:
         _figures(r"frozen: ([\d.]+), fine-tuned: ([\d.]+), random: ([\d.]+)$", run.stdout.splitlines()[-1])
 
@@ -67,3 +81,32 @@ def test_the_distributed_example_trains_on_two_processes_that_kerazoo_launch_sta
     assert "2 replica(s), process 0 of 2" in run.stdout and "2 replica(s), process 1 of 2" in run.stdout
     assert RESULTS["distributed_training"] in run.stdout.splitlines()[-1]
     assert (tmp_path / "curves.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(PRETRAINED))
+def test_pretrained_example_runs_against_the_local_hub(name, tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    result, kind, arguments = PRETRAINED[name]
+    folder = tmp_path / kind
+    folder.mkdir()
+    writer = Path(__file__).parent / "models" / "hugging_face_text_reference.py"
+    written = subprocess.run(
+        [sys.executable, str(writer), kind, str(folder)], capture_output=True, text=True, timeout=300
+    )
+    assert written.returncode == 0, written.stderr[-3000:]
+    (folder / "reference.npz").unlink()
+    with LocalHub() as hub:
+        hub.add(f"tiny/{kind}", folder)
+        env = hub_environment(hub, tmp_path / "hf-cache", {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        script = [sys.executable, str(EXAMPLES / f"{name}.py"), *arguments, "--model", f"hf:tiny/{kind}"]
+        run = subprocess.run(script, capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert result in run.stdout.splitlines()[-1]
+    if name == "bert_classify":  # a BertModel, as bert-base-uncased: a fresh 2-class head, and the run says so
+        assert "has no classifier head" in run.stdout
+        assert _figures(r"'Hello, my dog is cute': logits \[([-\d.]+), ([-\d.]+)\] -> class", run.stdout)
+    else:
+        assert run.stdout.startswith("Hello, my dog is") and len(run.stdout.splitlines()[0]) > len("Hello, my dog is")
+    assert (tmp_path / "hf-cache" / f"models--tiny--{kind}" / "snapshots").is_dir()  # through huggingface_hub

@@ -151,7 +151,8 @@ def transformers_checkpoints(tmp_path_factory):
     def checkpoint(kind: str) -> tuple[Path, dict]:
         if kind not in written:
             folder = tmp_path_factory.mktemp(kind)
-            subprocess.run([sys.executable, str(REFERENCE), kind, str(folder)], check=True, capture_output=True)
+            run = subprocess.run([sys.executable, str(REFERENCE), kind, str(folder)], capture_output=True, text=True)
+            assert run.returncode == 0, run.stderr[-3000:]
             with np.load(folder / "reference.npz") as arrays:
                 written[kind] = folder, dict(arrays)
             (folder / "reference.npz").unlink()  # not a file of the checkpoint
