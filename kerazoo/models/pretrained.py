@@ -31,7 +31,8 @@ def from_pretrained(source, *, tokenizer=None, replace_head: bool = False, **opt
 
     The checkpoint's `config.json` picks the model by its `model_type`: gpt2 -> `gpt`, bert ->
     `transformer_classifier` (a `BertForSequenceClassification` checkpoint with its head, giving logits;
-    a `BertModel` as the backbone, whose outputs are "sequence_output" and "pooled_output").
+    a `BertModel` as the backbone, whose outputs are "sequence_output" and "pooled_output"), marian ->
+    `transformer_seq2seq` (a `MarianMTModel`: sources padded with its `<pad>` id, targets starting with it).
 
     Args:
         source: `hf:ORG/NAME[@REVISION]`, downloaded with huggingface_hub (its cache, `HF_HUB_OFFLINE`,
@@ -56,10 +57,8 @@ def from_pretrained(source, *, tokenizer=None, replace_head: bool = False, **opt
     """
     folder = hub.resolve(source)
     config = _read_config(folder, source)
-    kind = config.get("model_type")
-    if kind not in HUGGING_FACE:
-        has = ", ".join(f"{key} (as {value})" for key, value in sorted(HUGGING_FACE_TARGETS.items()))
-        raise ValueError(f"{source} is a {kind!r} checkpoint (config.json's model_type); kerazoo has {has}.")
+    kind = config["model_type"]
+    _zoo_model(source, config)
     if tokenizer is not None:
         _require_tokenizer_of(source, config, tokenizer)
     _require_safetensors(source, folder)
@@ -79,6 +78,20 @@ def from_pretrained(source, *, tokenizer=None, replace_head: bool = False, **opt
         checkpoint.taken.update(path for path in checkpoint.arrays if path.startswith(f"{names.HEAD}/"))
     transplant(model, checkpoint, lambda path: path, max_length=options.get("max_length"))
     return model
+
+
+def zoo_model_of(source) -> str:
+    """The zoo model `source` converts to (gpt, transformer_classifier), from its config.json alone: a Hub
+    source downloads nothing else. Raises as `from_pretrained` does for a model_type kerazoo lacks."""
+    return _zoo_model(source, _read_config(hub.resolve(source, files=("config.json",)), source))
+
+
+def _zoo_model(source, config: dict) -> str:
+    kind = config.get("model_type")
+    if kind not in HUGGING_FACE:
+        has = ", ".join(f"{key} (as {value})" for key, value in sorted(HUGGING_FACE_TARGETS.items()))
+        raise ValueError(f"{source} is a {kind!r} checkpoint (config.json's model_type); kerazoo has {has}.")
+    return HUGGING_FACE_TARGETS[kind]
 
 
 def _read_config(folder: Path, source) -> dict:

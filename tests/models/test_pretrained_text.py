@@ -209,3 +209,28 @@ def test_a_bert_tokenizer_on_the_gpt2_checkpoint_is_refused(reference_hub):
     with pytest.raises(ValueError, match=r"`tokenizer` is not hf:transformers/gpt2's: it has \d+ tokens"):
         models.from_pretrained(gpt2, tokenizer=text.Tokenizer.load(bert))
     assert hub.resolve(bert, files=hub.TOKENIZER_FILES).is_dir()
+
+
+# --- kerazoo convert hf:ORG/NAME ------------------------------------------------------------------------
+
+
+def test_the_convert_command_takes_a_hub_source(hf, tmp_path, capsys):
+    import keras
+
+    from kerazoo import cli
+
+    output = tmp_path / "gpt2.keras"
+    assert cli.main(["convert", "hf:tiny/gpt2", "--to", "gpt", "--output", str(output)]) == 0
+    assert capsys.readouterr().out.startswith(f"hf:tiny/gpt2 -> gpt (308 parameters): {output}")
+    ids = np.array([[1, 2, 3]], "int32")
+    np.testing.assert_array_equal(keras.saving.load_model(output)(ids), models.from_pretrained("hf:tiny/gpt2")(ids))
+
+
+def test_the_convert_command_refuses_a_wrong_to_having_fetched_only_the_config(hf, tmp_path, capsys):
+    from kerazoo import cli
+
+    assert cli.main(["convert", "hf:tiny/gpt2", "--to", "resnet50", "--output", str(tmp_path / "out.keras")]) == 2
+    assert "hf:tiny/gpt2 converts to 'gpt', not --to='resnet50'." in capsys.readouterr().err
+    assert [path.rsplit("/", 1)[-1] for path in hf.served("GET")] == ["config.json"]
+    assert cli.main(["convert", "hf:tiny/nothing", "--output", str(tmp_path / "out.keras")]) == 2
+    assert "No repository 'tiny/nothing'" in capsys.readouterr().err
