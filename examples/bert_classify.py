@@ -45,9 +45,8 @@ def main(argv=None) -> np.ndarray:
             args.model, tokenizer=tokenizer, num_classes=args.num_classes, classifier_activation=None
         )
 
-    inputs = tokenizer.encode(args.texts)
-    if isinstance(model.input, dict) and "segment_ids" not in inputs:
-        inputs["segment_ids"] = np.zeros_like(inputs["tokens"])  # BERT's second input: one sentence is segment 0
+    # BERT takes segment ids beside the tokens; for single sentences they are all segment 0.
+    inputs = tokenizer.encode(args.texts, return_segment_ids=True)
     logits = np.asarray(model(inputs))
     predicted = logits.argmax(axis=-1)
     for sentence, row, label in zip(args.texts, logits, predicted, strict=True):

@@ -148,6 +148,7 @@ class Tokenizer:
         truncation: bool = True,
         add_special_tokens: bool = True,
         return_padding_mask: bool = False,
+        return_segment_ids: bool | None = None,
     ) -> dict[str, np.ndarray]:
         """The zoo models' inputs for a batch of texts: `model(tok.encode(texts))`.
 
@@ -160,10 +161,12 @@ class Tokenizer:
             add_special_tokens: add the kind's [CLS]/[SEP] or </s>.
             return_padding_mask: add "padding_mask", True at real tokens. Off by default because a model
                 with several inputs would take it for one of them (Keras matches a dict by sorted keys).
+            return_segment_ids: add "segment_ids" (BERT's second input). None adds them with `pairs`;
+                True adds them for single texts too (all segment 0), for a model that takes them either way.
 
         Returns:
-            {"tokens": int32 (batch, length)}, plus "segment_ids" (int32) with `pairs` and "padding_mask"
-            (bool) when asked. Padding is `pad_id`, or 0 where the vocabulary has none.
+            {"tokens": int32 (batch, length)}, plus "segment_ids" (int32) with `pairs` or when asked, and
+            "padding_mask" (bool) when asked. Padding is `pad_id`, or 0 where the vocabulary has none.
         """
         texts = _texts("texts", texts)
         if pairs is not None:
@@ -174,6 +177,9 @@ class Tokenizer:
         require_bool(
             truncation=truncation, add_special_tokens=add_special_tokens, return_padding_mask=return_padding_mask
         )
+        if return_segment_ids is None:
+            return_segment_ids = pairs is not None
+        require_bool(return_segment_ids=return_segment_ids)
         self._check_max_length(max_length, padding, pairs is not None, add_special_tokens)
         engine = self._engine(max_length if truncation else None)
         encodings = engine.encode_batch_fast(
@@ -190,7 +196,7 @@ class Tokenizer:
         width = max_length if padding == "max_length" else int(lengths.max(initial=0))
         mask = np.arange(width) < lengths[:, None]  # (batch, width): True at real tokens
         batch = {names.TOKENS: _padded(ids, mask, lengths, 0 if self.pad_id is None else self.pad_id)}
-        if pairs is not None:
+        if return_segment_ids:
             batch[names.SEGMENT_IDS] = _padded([e.type_ids for e in encodings], mask, lengths, 0)
         if return_padding_mask:
             batch[PADDING_MASK] = mask

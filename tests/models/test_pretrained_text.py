@@ -176,8 +176,8 @@ def test_bert_classifier_from_the_hub_gives_transformers_logits_on_the_same_text
     source, reference = reference_hub("bert-classifier")
     tok = text.Tokenizer.load(source)
     model = models.from_pretrained(source, tokenizer=tok)
-    batch = tok.encode(reference["texts"].tolist())  # padded to the longer text, as transformers' padding=True
-    batch["segment_ids"] = np.zeros_like(batch["tokens"])  # one sentence each: all segment 0
+    # Padded to the longer text, as transformers' padding=True; one sentence each, so all segment 0.
+    batch = tok.encode(reference["texts"].tolist(), return_segment_ids=True)
     np.testing.assert_allclose(np.asarray(model(batch)), reference["logits"], atol=1e-5)
     first, second = reference["pairs"].T.tolist()
     pairs = tok.encode(first, pairs=second)

@@ -232,3 +232,11 @@ def test_encode_feeds_a_model_on_jax_with_tensorflow_absent():
 
     shape, tensorflow_loaded = run.stdout.strip().splitlines()[-1].rsplit(" ", 1)
     assert shape.startswith("(2, ") and shape.endswith(", 600)") and tensorflow_loaded == "False"
+
+
+def test_segment_ids_come_with_pairs_and_on_request_for_single_texts(trained):
+    tok = trained["wordpiece"]
+    assert set(tok.encode(["a text"])) == {"tokens"}
+    single = tok.encode(["a text"], return_segment_ids=True)
+    np.testing.assert_array_equal(single["segment_ids"], np.zeros_like(single["tokens"]))
+    assert set(tok.encode(["a text"], pairs=["another"])) == {"tokens", "segment_ids"}
