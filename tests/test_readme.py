@@ -89,8 +89,9 @@ TINY_TRANSFORMER = ("--set", "dim=16", "--set", "num_heads=2", "--set", "ffn_dim
 SMALLER = {
     "kerazoo train resnet18": ("--epochs", "1", "--set", "width=8"),
     "kerazoo train lstm_classifier": ("--epochs", "1", "--set", "units=8"),
-    # wiki's 20,000-word vocabulary makes the logits the cost: cap it, and take fewer, larger steps.
-    "kerazoo train gpt": ("--epochs", "1", *TINY_TRANSFORMER, "--set", "vocab_size=500", "--batch-size", "256"),
+    # The vocabulary makes the logits the cost: a smaller tokenizer, and fewer, larger steps.
+    "kerazoo train gpt": ("--epochs", "1", *TINY_TRANSFORMER, "--tokenizer", "bpe:300", "--batch-size", "256"),
+    "kerazoo generate runs/gpt": ("--max-new-tokens", "5"),
     "kerazoo train transformer_seq2seq": ("--epochs", "1", *TINY_TRANSFORMER),
     "kerazoo train bilstm_attention_classifier": ("--epochs", "1", "--set", "units=8"),
     "kerazoo train lenet5 --data photos/": ("--epochs", "1", "--batch-size", "4"),
@@ -248,7 +249,7 @@ def _tiny_gpt2(folder: Path, request) -> None:
 
 def _gpt_run(folder: Path, request) -> None:
     """runs/gpt: what the README's `kerazoo train gpt` writes; a tiny GPT on the default data (lee) here."""
-    tiny = ["--epochs", "1", *TINY_TRANSFORMER, "--set", "vocab_size=200", "--batch-size", "256"]
+    tiny = ["--epochs", "1", *TINY_TRANSFORMER, "--tokenizer", "bpe:300", "--batch-size", "256"]
     argv = [str(KERAZOO), "train", "gpt", *tiny, "--output", "runs/gpt"]
     run = subprocess.run(argv, cwd=folder, capture_output=True, text=True, env=ENV, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
