@@ -21,6 +21,10 @@ POSITION_EMBEDDING = "position_embedding"
 SEGMENT_EMBEDDING = "segment_embedding"
 EMBEDDING_NORM = "embedding_norm"
 EMBEDDING_DROPOUT = "embedding_dropout"
+# x sqrt(dim) on the token embeddings (Vaswani et al. §3.4); the padding mask of a vocabulary whose
+# padding id is not 0 (Marian's).
+EMBEDDING_SCALE = "embedding_scale"
+PADDING_MASK = "padding_mask"
 
 # The models' inputs: token ids, BERT's segment ids; the two sequences of a seq2seq model.
 TOKENS = "tokens"
@@ -56,6 +60,7 @@ HEAD_DROPOUT = "head_dropout"
 HEAD = "predictions"  # a classifier's last Dense, as keras.applications names it
 LOGITS = "logits"  # the vocabulary projection of a sequence model without tied embeddings
 TIED_LOGITS = "tied_logits"
+LOGITS_BIAS = "logits_bias"  # the bias added to tied logits (Marian's final_logits_bias)
 
 
 def norm(sublayer: str) -> str:

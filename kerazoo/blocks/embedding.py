@@ -78,28 +78,41 @@ def embed_tokens(
     mask_zero: bool = True,
     reversible: bool = False,
     embeddings_initializer=None,
+    token_layer=None,
+    scale_name: str | None = None,
+    position_layout: str = "interleaved",
 ):
     """The token table (a `ReversibleEmbedding` when `reversible`, to tie an output projection to it) and
     the positions, named as given; returns the embedded tokens and the token layer, which a model holds on
-    to (to load pre-trained vectors into it, or to project back onto the vocabulary)."""
-    table = ReversibleEmbedding if reversible else layers.Embedding
-    token_layer = table(
-        vocab_size,
-        dim,
-        mask_zero=mask_zero,
-        embeddings_initializer=embeddings_initializer or "uniform",
-        name=token_name,
-    )
+    to (to load pre-trained vectors into it, or to project back onto the vocabulary).
+
+    `token_layer`: a table already made, to embed a second sequence with (the shared table of a seq2seq
+    model); then `vocab_size`, `dim`, `mask_zero`, `reversible` and `embeddings_initializer` are its own.
+    `scale_name`: multiply the token vectors by sqrt(dim) before the positions are added (Vaswani et al.
+    §3.4), in a layer of that name. `position_layout`: the sinusoidal table's, "interleaved" or "halves".
+    """
+    if token_layer is None:
+        table = ReversibleEmbedding if reversible else layers.Embedding
+        token_layer = table(
+            vocab_size,
+            dim,
+            mask_zero=mask_zero,
+            embeddings_initializer=embeddings_initializer or "uniform",
+            name=token_name,
+        )
     x = token_layer(tokens)
-    position_layer = position_embedding(position, max_length, name=position_name)
+    if scale_name is not None:
+        x = layers.Rescaling(float(dim) ** 0.5, name=scale_name)(x)
+    position_layer = position_embedding(position, max_length, name=position_name, layout=position_layout)
     return (position_layer(x) if position_layer else x), token_layer
 
 
-def position_embedding(position: str, max_length: int, *, name: str):
-    """The layer that adds `position` positions to embedded tokens, or None for "none"."""
+def position_embedding(position: str, max_length: int, *, name: str, layout: str = "interleaved"):
+    """The layer that adds `position` positions to embedded tokens, or None for "none"; `layout` is the
+    sinusoidal table's (see `SinusoidalPositionEmbedding`)."""
     require_choice("position", position, POSITIONS)
     if position == "sinusoidal":
-        return SinusoidalPositionEmbedding(name=name)
+        return SinusoidalPositionEmbedding(layout=layout, name=name)
     if position == "learned":
         return PositionEmbedding(max_length, name=name)
     return None

@@ -3,7 +3,9 @@ registered with Keras under the package "kerazoo"."""
 
 from kerazoo.layers.activations import gelu_erf, gelu_tanh
 from kerazoo.layers.attention_pooling import AttentionPooling
+from kerazoo.layers.bias import Bias
 from kerazoo.layers.multi_head_attention import MultiHeadAttention, RotaryMultiHeadAttention, apply_rotary
+from kerazoo.layers.padding_mask import PaddingMask
 from kerazoo.layers.position_embedding import PositionEmbedding
 from kerazoo.layers.recurrent import LSTM, Bidirectional
 from kerazoo.layers.reversible_embedding import ReversibleEmbedding
@@ -15,8 +17,10 @@ from kerazoo.layers.transformer import TransformerDecoder, TransformerEncoder
 __all__ = [
     "LSTM",
     "AttentionPooling",
+    "Bias",
     "Bidirectional",
     "MultiHeadAttention",
+    "PaddingMask",
     "PositionEmbedding",
     "ReversibleEmbedding",
     "RotaryMultiHeadAttention",

@@ -12,9 +12,10 @@ import keras
 from keras import layers
 
 from kerazoo import blocks, names
-from kerazoo._validation import require_choice, require_non_negative_int
+from kerazoo._validation import require_bool, require_choice, require_non_negative_int, require_positive_int
 from kerazoo.blocks.embedding import POSITIONS, embed_tokens
-from kerazoo.layers import SegmentEmbedding, gelu_erf, gelu_tanh
+from kerazoo.layers import Bias, PaddingMask, SegmentEmbedding, gelu_erf, gelu_tanh
+from kerazoo.layers.sinusoidal_position_embedding import LAYOUTS
 from kerazoo.layers.transformer import LAYER_NORM_EPSILON
 from kerazoo.models._common import (
     check_sequence_sizes,
@@ -73,15 +74,16 @@ def _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout,
     require_choice("position", position, POSITIONS)
 
 
-def _embed(tokens, vocab_size, max_length, dim, *, position, sequence=None, **options):
-    """Tokens and positions, named for `sequence` of a two-sequence model; returns them and the token layer."""
+def _embed(tokens, vocab_size, max_length, dim, *, position, sequence=None, token_name=None, **options):
+    """Tokens and positions, named for `sequence` of a two-sequence model (but a `token_name` given, as
+    the table two sequences share); returns them and the token layer."""
     return embed_tokens(
         tokens,
         vocab_size,
         max_length,
         dim,
         position=position,
-        token_name=names.of_sequence(sequence, names.TOKEN_EMBEDDING),
+        token_name=token_name or names.of_sequence(sequence, names.TOKEN_EMBEDDING),
         position_name=names.of_sequence(sequence, names.POSITION_EMBEDDING),
         **options,
     )
@@ -199,8 +201,13 @@ def transformer_seq2seq(
     num_layers: int = 6,
     dropout: float = 0.1,
     position: str = "sinusoidal",
+    position_layout: str = "interleaved",
     activation="relu",
     norm_first: bool = False,
+    share_embeddings: bool | None = None,
+    scale_embeddings: bool = True,
+    logits_bias: bool = True,
+    padding_id: int = 0,
     embedding_matrix=None,
     trainable_embeddings: bool = True,
     name: str = "transformer_seq2seq",
@@ -209,12 +216,61 @@ def transformer_seq2seq(
 
     Inputs {"source", "target"}; output `(batch, target_seq, target_vocab_size)` logits, where step t
     predicts target token t + 1.
+
+    As the paper (§3.4): with `share_embeddings` (the default when the two vocabularies are one) the
+    source embedding, the target embedding and the output projection are one `(vocab_size, dim)` matrix,
+    and with `scale_embeddings` the token vectors are multiplied by sqrt(dim) before the positions are
+    added. At the base sizes with a 37,000-token vocabulary that makes 63,119,496 parameters (the
+    paper's Table 3 rounds to 65M): 18,944,000 in the shared table, 18,914,304 in the six encoder layers,
+    25,224,192 in the six decoder layers (which add cross-attention) and 37,000 in the output bias;
+    `share_embeddings=False` adds a target table and an output kernel, 37,888,000 more.
+
+    Options for Hugging Face's Marian checkpoints (`activation="silu"`, Marian's "swish"):
+    `position_layout="halves"` (their sinusoidal table holds the sines, then the cosines), `logits_bias`
+    (their final_logits_bias; with shared embeddings a `Bias` after the tied projection), and
+    `padding_id`, the id that pads sources: 0, kerazoo's own, is masked in both sequences as
+    `mask_zero` masks it; another id (Marian's `<pad>`, its last) is masked in the source only, because
+    the target starts with it (Marian's decoder start token) and the causal decoder never looks ahead to
+    the padding that follows a right-padded target.
     """
     target_vocab_size = target_vocab_size or vocab_size
     _check(vocab_size, max_length, dim, num_heads, ffn_dim, num_layers, dropout, position)
+    require_positive_int(target_vocab_size=target_vocab_size)
+    require_choice("position_layout", position_layout, LAYOUTS)
+    require_non_negative_int(padding_id=padding_id)
+    if share_embeddings is None:
+        share_embeddings = target_vocab_size == vocab_size
+    require_bool(share_embeddings=share_embeddings, scale_embeddings=scale_embeddings, logits_bias=logits_bias)
+    if share_embeddings and target_vocab_size != vocab_size:
+        raise ValueError(
+            "`share_embeddings` needs one vocabulary for source and target. Received: share_embeddings=True, "
+            f"vocab_size={vocab_size}, target_vocab_size={target_vocab_size}"
+        )
+    if padding_id >= min(vocab_size, target_vocab_size):
+        raise ValueError(
+            f"`padding_id` must be an id of both vocabularies. Received: padding_id={padding_id}, "
+            f"vocab_size={vocab_size}, target_vocab_size={target_vocab_size}"
+        )
     matrix = embedding_initializer(embedding_matrix, vocab_size, dim)
     source, target = token_input(names.SOURCE), token_input(names.TARGET)
-    context, source_embedding = _embed(source, vocab_size, max_length, dim, position=position, sequence=names.SOURCE)
+    options = {
+        "position": position,
+        "position_layout": position_layout,
+        "mask_zero": padding_id == 0,
+        "reversible": share_embeddings,
+    }
+
+    def embed(tokens, sequence, size, token_layer=None):
+        scale = names.of_sequence(sequence, names.EMBEDDING_SCALE) if scale_embeddings else None
+        shared = {"token_name": names.TOKEN_EMBEDDING} if share_embeddings else {}
+        return _embed(
+            tokens, size, max_length, dim, sequence=sequence, token_layer=token_layer, scale_name=scale,
+            **options, **shared,
+        )  # fmt: skip
+
+    context, source_embedding = embed(source, names.SOURCE, vocab_size)
+    if padding_id:
+        context = PaddingMask(padding_id, name=names.of_sequence(names.SOURCE, names.PADDING_MASK))(source, context)
     context = layers.Dropout(dropout, name=names.of_sequence(names.SOURCE, names.EMBEDDING_DROPOUT))(context)
     for index in range(1, num_layers + 1):
         context = blocks.transformer_encoder_block(
@@ -227,7 +283,7 @@ def transformer_seq2seq(
             name=names.encoder(index),
         )
     context = _final_norm(context, norm_first, names.ENCODER_NORM)
-    x, target_embedding = _embed(target, target_vocab_size, max_length, dim, position=position, sequence=names.TARGET)
+    x, target_embedding = embed(target, names.TARGET, target_vocab_size, source_embedding if share_embeddings else None)
     x = layers.Dropout(dropout, name=names.of_sequence(names.TARGET, names.EMBEDDING_DROPOUT))(x)
     for index in range(1, num_layers + 1):
         x = blocks.transformer_decoder_block(
@@ -241,10 +297,18 @@ def transformer_seq2seq(
             name=names.decoder(index),
         )
     x = _final_norm(x, norm_first, names.DECODER_NORM)
-    logits = layers.Dense(target_vocab_size, dtype="float32", name=names.LOGITS)(x)
+    if share_embeddings:
+        # The reverse projection runs in the compute dtype; logits come out float32, as from the Dense head.
+        tied = target_embedding(x, reverse=True)
+        if logits_bias:
+            logits = Bias(dtype="float32", name=names.LOGITS_BIAS)(tied)
+        else:
+            logits = layers.Activation("linear", dtype="float32", name=names.TIED_LOGITS)(tied)
+    else:
+        logits = layers.Dense(target_vocab_size, use_bias=logits_bias, dtype="float32", name=names.LOGITS)(x)
     model = keras.Model({names.SOURCE: source, names.TARGET: target}, logits, name=name)
     set_token_embeddings(source_embedding, matrix, trainable_embeddings)
-    if target_vocab_size == vocab_size:
+    if target_vocab_size == vocab_size and not share_embeddings:
         set_token_embeddings(target_embedding, matrix, trainable_embeddings)
     return model
 

@@ -28,6 +28,14 @@ def test_embedding_matrix_fills_both_token_tables_of_a_seq2seq_model(name):
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(table.embeddings), matrix)
 
 
+def test_embedding_matrix_fills_the_one_table_transformer_seq2seq_shares():
+    config = dict(models.info("transformer_seq2seq").small_config)
+    matrix = np.random.default_rng(0).standard_normal((config["vocab_size"], config["dim"])).astype("float32")
+    model = models.transformer_seq2seq(embedding_matrix=matrix, **config)
+    table = model.get_layer(names.TOKEN_EMBEDDING)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(table.embeddings), matrix)
+
+
 def test_embedding_matrix_of_the_wrong_shape_names_the_expected_one():
     with pytest.raises(ValueError, match=r"`embedding_matrix` must have shape \(vocab_size, dim\) = \(50, 8\)"):
         models.lstm_classifier(vocab_size=50, dim=8, embedding_matrix=np.zeros((49, 8)))

@@ -64,6 +64,17 @@ OPTION_VARIANTS = {
         {"embedding_norm": False, "layer_norm_epsilon": 1e-5},
     ),
     "resnet18 v1 (stride in the first 1x1, keras.applications' layout)": ("resnet18", {"variant": "v1"}),
+    "transformer_seq2seq without sharing or scaling (kerazoo's layout before #21)": (
+        "transformer_seq2seq",
+        {"share_embeddings": False, "scale_embeddings": False},
+    ),
+    "transformer_seq2seq shared without an output bias": ("transformer_seq2seq", {"logits_bias": False}),
+    # Marian's layout; its padding id other than 0 goes through the gate in tests/models/test_marian.py,
+    # whose inputs pad with the model's own id (this gate's padding check appends 0).
+    "transformer_seq2seq as Marian (SiLU, sines then cosines)": (
+        "transformer_seq2seq",
+        {"activation": "silu", "position_layout": "halves"},
+    ),
 }
 
 
