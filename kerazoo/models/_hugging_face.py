@@ -1,4 +1,4 @@
-"""Hugging Face GPT-2 and BERT checkpoints (`config.json` + safetensors) mapped onto kerazoo's weights.
+"""Hugging Face GPT-2, BERT and MarianMT checkpoints (`config.json` + safetensors) mapped onto kerazoo's weights.
 
 Each `*_from_hugging_face(config, arrays, origin)` returns the zoo model's name, the builder arguments the
 checkpoint fixes, a fetch function from kerazoo weight paths to source tensors, and the checkpoint.
@@ -45,14 +45,14 @@ def _read_safetensors(path: Path) -> dict:
         raise ValueError(f"{str(path)!r} is not a readable safetensors file ({error})") from None
 
 
-_HF_ACTIVATIONS = ("gelu_new", "gelu_pytorch_tanh", "gelu", "relu")
+_HF_ACTIVATIONS = ("gelu_new", "gelu_pytorch_tanh", "gelu", "relu", "swish", "silu")
 
 
-def _activation(config, key: str):
-    name = config.get(key, "gelu_new")
+def _activation(config, key: str, default: str = "gelu_new"):
+    name = config.get(key, default)
     if name not in _HF_ACTIVATIONS:
         raise ValueError(f"config.json's {key}={name!r} is not one kerazoo has; allowed: {list(_HF_ACTIVATIONS)}")
-    return {"gelu": gelu_erf, "relu": "relu"}.get(name, gelu_tanh)
+    return {"gelu": gelu_erf, "relu": "relu", "swish": "silu", "silu": "silu"}.get(name, gelu_tanh)
 
 
 def _gpt2_from_hugging_face(config, arrays, origin):
@@ -172,6 +172,107 @@ def _bert_from_hugging_face(config, arrays, origin):
     return "transformer_classifier", settings, fetch, checkpoint
 
 
+def _marian_from_hugging_face(config, arrays, origin):
+    """MarianMTModel: Vaswani et al.'s post-norm encoder-decoder with one shared table (source, target and
+    the tied output projection), embeddings x sqrt(dim), a sinusoidal table of sines then cosines,
+    final_logits_bias, and padding by `<pad>`, whose id also starts the target."""
+    arrays = {key.removeprefix("model."): value for key, value in arrays.items()}
+    checkpoint = Checkpoint(arrays, origin)
+    same = {("encoder_layers", "decoder_layers"), ("encoder_attention_heads", "decoder_attention_heads")}
+    same |= {("encoder_ffn_dim", "decoder_ffn_dim")}
+    for encoder_key, decoder_key in sorted(same):
+        if config.get(encoder_key) != config.get(decoder_key):
+            raise ValueError(
+                f"{origin}: kerazoo's transformer_seq2seq has one size for both stacks; config.json has "
+                f"{encoder_key}={config.get(encoder_key)}, {decoder_key}={config.get(decoder_key)}."
+            )
+    vocab_size = config["vocab_size"]
+    shared = config.get("share_encoder_decoder_embeddings", True) and config.get("decoder_vocab_size") in (
+        None,
+        vocab_size,
+    )
+    if not shared:
+        raise ValueError(
+            f"{origin} has separate source and target vocabularies (share_encoder_decoder_embeddings=false); "
+            "kerazoo converts MarianMT checkpoints with one shared vocabulary."
+        )
+    if config.get("normalize_before") or config.get("normalize_embedding"):
+        raise ValueError(f"{origin} is a pre-norm (or embedding-norm) Marian; kerazoo converts the post-norm ones.")
+    pad = config.get("pad_token_id")
+    if pad is None or pad == 0 == config.get("decoder_start_token_id", pad):
+        raise ValueError(
+            f"{origin}'s pad_token_id={pad!r}: kerazoo masks the padding id in the source, and its target "
+            "starts with decoder_start_token_id, which then cannot be 0 (kerazoo's padding id, masked in both)."
+        )
+    for key in ("encoder.embed_tokens.weight", "decoder.embed_tokens.weight", "lm_head.weight"):
+        if key in arrays:  # older files store the tied copies of the shared table
+            checkpoint.take_tied(key, "shared.weight")
+    dim, heads = config["d_model"], config["encoder_attention_heads"]
+    head_dim = dim // heads
+    settings = {
+        "vocab_size": vocab_size,
+        "max_length": config["max_position_embeddings"],
+        "dim": dim,
+        "num_heads": heads,
+        "ffn_dim": config["encoder_ffn_dim"],
+        "num_layers": config["encoder_layers"],
+        "dropout": 0.0,
+        "position": "sinusoidal",
+        "position_layout": "halves",
+        "activation": _activation(config, "activation_function", "gelu"),
+        "share_embeddings": True,
+        "scale_embeddings": bool(config.get("scale_embedding", False)),
+        "logits_bias": True,
+        "padding_id": pad,
+    }
+    positions = [key for key in ("encoder.embed_positions.weight", "decoder.embed_positions.weight") if key in arrays]
+    sublayers = {names.SELF_ATTENTION: "self_attn", names.CROSS_ATTENTION: "encoder_attn"}
+    sublayers.update({names.FFN_INNER: "fc1", names.FFN_OUTER: "fc2", names.norm(names.FFN): "final_layer_norm"})
+    sublayers.update({names.norm(names.SELF_ATTENTION): "self_attn_layer_norm"})
+    sublayers[names.norm(names.CROSS_ATTENTION)] = "encoder_attn_layer_norm"
+    projections = dict(zip(names.ATTENTION_PROJECTIONS, ("q_proj", "k_proj", "v_proj"), strict=True))
+    projections[names.ATTENTION_OUTPUT] = "out_proj"
+
+    def fetch(path: str):
+        layer, *rest = path.split("/")
+        weight = rest[-1]
+        if layer == names.TOKEN_EMBEDDING:
+            for key in positions:  # older files store the fixed tables too: they must be the ones kerazoo computes
+                _require_marian_positions(checkpoint.take(key), origin, key)
+            return checkpoint.take("shared.weight")
+        if layer == names.LOGITS_BIAS:
+            return checkpoint.take("final_logits_bias").reshape(-1)
+        stack = names.ENCODER if layer.startswith(names.ENCODER) else names.DECODER
+        number, (sublayer, *rest) = _layer_number(layer, stack), rest
+        if sublayer not in sublayers:
+            raise KeyError(path)
+        prefix = f"{stack}.layers.{number}.{sublayers[sublayer]}."
+        if weight in _NORM:
+            return checkpoint.take(prefix + _NORM[weight])
+        if sublayer not in (names.SELF_ATTENTION, names.CROSS_ATTENTION):
+            value = checkpoint.take(prefix + _LINEAR[weight])
+            return value.T if weight == "kernel" else value
+        projection = rest[0]
+        value = checkpoint.take(f"{prefix}{projections[projection]}.{_LINEAR[weight]}")
+        if projection == names.ATTENTION_OUTPUT:
+            return value.T.reshape(heads, head_dim, dim) if weight == "kernel" else value
+        return value.T.reshape(dim, heads, head_dim) if weight == "kernel" else value.reshape(heads, head_dim)
+
+    return "transformer_seq2seq", settings, fetch, checkpoint
+
+
+def _require_marian_positions(table: np.ndarray, origin: str, key: str) -> None:
+    """A stored position table must be Marian's sinusoidal one, which kerazoo computes rather than stores."""
+    length, dim = table.shape
+    angles = np.arange(length)[:, None] / np.power(10000.0, np.arange(0, dim, 2) / dim)[None, :]
+    expected = np.concatenate([np.sin(angles), np.cos(angles)], axis=-1)
+    if not np.allclose(table, expected, atol=1e-4):
+        raise ValueError(
+            f"{origin}'s {key!r} is not Marian's sinusoidal table (the sines, then the cosines), which kerazoo "
+            f"computes: it differs by up to {np.abs(table - expected).max():.3g}."
+        )
+
+
 def _layer_number(layer: str, stack: str) -> int:
     """The 0-based index of `layer` in a stack kerazoo numbers from 1 (`decoder3` -> 2)."""
     number = re.fullmatch(rf"{stack}(\d+)", layer)
@@ -182,5 +283,5 @@ def _layer_number(layer: str, stack: str) -> int:
 
 _NORM = {"gamma": "weight", "beta": "bias"}
 _LINEAR = {"kernel": "weight", "bias": "bias"}
-HUGGING_FACE = {"gpt2": _gpt2_from_hugging_face, "bert": _bert_from_hugging_face}
-HUGGING_FACE_TARGETS = {"gpt2": "gpt", "bert": "transformer_classifier"}
+HUGGING_FACE = {"gpt2": _gpt2_from_hugging_face, "bert": _bert_from_hugging_face, "marian": _marian_from_hugging_face}
+HUGGING_FACE_TARGETS = {"gpt2": "gpt", "bert": "transformer_classifier", "marian": "transformer_seq2seq"}

@@ -4,7 +4,7 @@
     model = convert.from_keras_applications("~/.keras/models/resnet50_weights_tf_dim_ordering_tf_kernels.h5")
     model = convert.from_keras_hub(keras_hub.models.GPT2Backbone.from_preset("gpt2_base_en"))
     model = convert.from_keras_hub("path/to/a/saved/preset")    # GPT2Backbone, BertBackbone, ResNetBackbone
-    model = convert.from_hugging_face("path/to/gpt2")           # config.json + model.safetensors: GPT-2, BERT
+    model = convert.from_hugging_face("path/to/gpt2")           # config.json + model.safetensors: GPT-2, BERT, Marian
     model = convert.convert(source)                              # any of the above, by what it is
 
 A mapping that would leave a source or target weight unused, or meet a shape it does not expect, is
@@ -167,7 +167,7 @@ def _identify(source) -> tuple[str, str]:
         return "hugging-face", HUGGING_FACE_TARGETS[config["model_type"]]
     raise ValueError(
         f"`source` {str(path)!r} is neither a weights file, a keras-hub preset folder (config.json naming a "
-        f"keras-hub class) nor a Hugging Face GPT-2 or BERT folder (config.json + model.safetensors)."
+        f"keras-hub class) nor a Hugging Face GPT-2, BERT or MarianMT folder (config.json + model.safetensors)."
     )
 
 
@@ -207,12 +207,16 @@ def from_keras_hub(source, **options):
 
 
 def from_hugging_face(folder, **options):
-    """A Hugging Face GPT-2 or BERT folder (`config.json` + `model.safetensors`) as `gpt` or
-    `transformer_classifier`. Read with safetensors' NumPy API: PyTorch is not needed.
+    """A Hugging Face GPT-2, BERT or MarianMT folder (`config.json` + `model.safetensors`) as `gpt`,
+    `transformer_classifier` or `transformer_seq2seq`. Read with safetensors' NumPy API: PyTorch is not needed.
 
     GPT-2's fused `c_attn` is split into query, key and value and every projection reshaped to Keras's
-    (dim, heads, head_dim); BERT's Linear kernels are transposed. A `BertForSequenceClassification`
-    checkpoint gives a classifier with its head (logits); a plain `BertModel`, the backbone.
+    (dim, heads, head_dim); BERT's and Marian's Linear kernels are transposed. A
+    `BertForSequenceClassification` checkpoint gives a classifier with its head (logits); a plain
+    `BertModel`, the backbone. A `MarianMTModel` gives `transformer_seq2seq` with one shared table, Marian's
+    sinusoidal layout and final_logits_bias, whose source is padded with Marian's `<pad>` id (masked) and
+    whose target starts with it (Marian's decoder start token); the folder's tokenizer is
+    `kerazoo.text.Tokenizer.load(folder)`, with the same ids.
 
     Args:
         folder: the checkpoint's folder.

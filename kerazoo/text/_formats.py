@@ -3,7 +3,8 @@
 tokenizer.json             Hugging Face's own format, read as it is.
 vocab.json + merges.txt    GPT-2's byte-level BPE (GPT2TokenizerFast's layout).
 vocab.txt                  BERT's WordPiece, lowercasing and accent stripping as tokenizer_config.json asks.
-*.model / *.spm            SentencePiece (the T5 and Marian families), converted by transformers' converter.
+*.model / *.spm            SentencePiece (the T5 family), converted by transformers' converter.
+vocab.json + source.spm    MarianMT's: SentencePiece pieces renumbered by vocab.json (transformers' MarianTokenizer).
 
 A folder is searched in that order. A `tokenizer_config.json` beside a file is read for the options the
 vocabulary files themselves do not hold.
@@ -18,7 +19,10 @@ from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre
 
 from kerazoo import _optional
 
-FORMATS = "a tokenizer.json, GPT-2's vocab.json + merges.txt, BERT's vocab.txt or a SentencePiece .model/.spm"
+FORMATS = (
+    "a tokenizer.json, GPT-2's vocab.json + merges.txt, BERT's vocab.txt, a SentencePiece .model/.spm or "
+    "MarianMT's vocab.json + source.spm"
+)
 _SENTENCEPIECE_SUFFIXES = (".model", ".spm")
 # The special tokens of the families kerazoo loads; those in a vocabulary become special tokens.
 KNOWN_SPECIAL_TOKENS = (
@@ -47,6 +51,8 @@ def load(path: str | Path) -> Tokenizer:
             return Tokenizer.from_str(json.dumps(content))
         if isinstance(content, dict) and file.with_name("merges.txt").exists():
             return _gpt2(file, file.with_name("merges.txt"), config)
+        if isinstance(content, dict) and _marian_source(file.parent) is not None:
+            return _marian(content, _marian_source(file.parent), file)
     raise _unknown(path)
 
 
@@ -62,11 +68,7 @@ def _find_in_folder(folder: Path) -> Path:
     if has("vocab.txt"):
         return folder / "vocab.txt"
     if sentencepiece and has("vocab.json"):
-        # MarianMT renumbers its SentencePiece pieces through vocab.json: the .spm's own ids would be wrong.
-        raise ValueError(
-            f"The folder {str(folder)!r} holds a SentencePiece model whose pieces its vocab.json renumbers "
-            "(MarianMT's layout), which kerazoo does not read; load a tokenizer.json of it instead."
-        )
+        return folder / "vocab.json"  # MarianMT's layout: vocab.json renumbers the SentencePiece pieces
     if len(sentencepiece) > 1 and has("source.spm"):  # MarianMT's pair: the source side reads input text
         return folder / "source.spm"
     if len(sentencepiece) == 1:
@@ -141,15 +143,20 @@ def _wordpiece(vocab_file: Path, config: dict) -> Tokenizer:
     return tokenizer
 
 
-def _sentencepiece(model_file: Path, config: dict) -> Tokenizer:
-    """transformers' converter (SentencePiece's normalizer spec, byte fallback, user-defined pieces), plus
-    the layout of T5 and Marian: control pieces are special, and each sequence ends with </s>."""
+def _sentencepiece_proto(model_file: Path):
     convert = _optional.require("transformers.convert_slow_tokenizer", "Loading a SentencePiece model")
     proto = convert.import_protobuf().ModelProto()
     try:
         proto.ParseFromString(model_file.read_bytes())
     except Exception as error:  # protobuf's DecodeError, whose module depends on the protobuf build
         raise ValueError(f"`path` {str(model_file)!r} is not a SentencePiece model ({error}).") from None
+    return convert, proto
+
+
+def _sentencepiece(model_file: Path, config: dict) -> Tokenizer:
+    """transformers' converter (SentencePiece's normalizer spec, byte fallback, user-defined pieces), plus
+    the layout of T5 and Marian: control pieces are special, and each sequence ends with </s>."""
+    convert, proto = _sentencepiece_proto(model_file)
     pieces = [(piece.piece, piece.score) for piece in proto.pieces]
     unigram = proto.trainer_spec.model_type == 1
     vocab = pieces if unigram else {piece: index for index, (piece, _) in enumerate(pieces)}
@@ -168,4 +175,52 @@ def _sentencepiece(model_file: Path, config: dict) -> Tokenizer:
         tokenizer.post_processor = processors.TemplateProcessing(
             single=f"$A:0 {eos}:0", pair=f"$A:0 {eos}:0 $B:1 {eos}:1", special_tokens=[(eos, proto.trainer_spec.eos_id)]
         )
+    return tokenizer
+
+
+def _marian_source(folder: Path) -> Path | None:
+    """The SentencePiece model that reads a MarianMT folder's input text: source.spm, or its only .spm."""
+    sentencepiece = sorted(p for p in folder.iterdir() if p.suffix.lower() in _SENTENCEPIECE_SUFFIXES)
+    if (folder / "source.spm").is_file():
+        return folder / "source.spm"
+    return sentencepiece[0] if len(sentencepiece) == 1 else None
+
+
+def _marian(vocab: dict, source_file: Path, vocab_file: Path) -> Tokenizer:
+    """MarianMT's tokenizer, as transformers' MarianTokenizer numbers it: the source SentencePiece model
+    segments the text, vocab.json gives each piece its id, and every sequence ends with </s>.
+
+    The pieces are laid out by vocab.json's ids, with the source model's scores; those only the target side
+    has (vocab.json holds both sides' pieces) get scores below all of the source's, so that segmentation
+    prefers the source's pieces as MarianTokenizer, which knows no others, does. Where the source model has
+    no piece for a character at all, MarianTokenizer gives <unk> and this tokenizer a target piece that
+    spells it, if there is one. MarianTokenizer also applies sacremoses' punctuation normalizer when that
+    is installed; this tokenizer does not. Language codes (`>>fra<<`) are special tokens.
+    """
+    if not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in vocab.items()):
+        raise ValueError(f"`path` {str(vocab_file)!r} is not a MarianMT vocab.json (piece -> id).")
+    if sorted(vocab.values()) != list(range(len(vocab))):
+        raise ValueError(f"MarianMT's vocab.json {str(vocab_file)!r} must number its pieces 0 .. {len(vocab) - 1}.")
+    missing = [token for token in ("</s>", "<unk>") if token not in vocab]
+    if missing:
+        raise ValueError(f"`path` {str(vocab_file)!r} is not a MarianMT vocab.json: it lacks {', '.join(missing)}.")
+    convert, proto = _sentencepiece_proto(source_file)
+    # The converter gives SentencePiece's normalizer, pre-tokenizer and decoder; the model is rebuilt below.
+    tokenizer = convert.SpmConverter.build_tokenizer_from_spm_proto(
+        proto, [(piece.piece, piece.score) for piece in proto.pieces]
+    )
+    if tokenizer is None or proto.trainer_spec.model_type != 1:
+        raise ValueError(f"`path` {str(source_file)!r} is not a unigram SentencePiece model, as MarianMT's are.")
+    scores = {piece.piece: piece.score for piece in proto.pieces}
+    lowest = min(scores.values(), default=0.0) - 1.0
+    by_id = sorted(vocab, key=vocab.__getitem__)
+    tokenizer.model = models.Unigram(
+        [(piece, scores.get(piece, lowest)) for piece in by_id], unk_id=vocab["<unk>"], byte_fallback=False
+    )
+    codes = [piece for piece in by_id if piece.startswith(">>") and piece.endswith("<<")]
+    specials = [token for token in ("</s>", "<unk>", "<pad>") if token in vocab] + codes
+    tokenizer.add_special_tokens([AddedToken(token, special=True, normalized=False) for token in specials])
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="$A:0 </s>:0", pair="$A:0 $B:1 </s>:1", special_tokens=[("</s>", vocab["</s>"])]
+    )
     return tokenizer
