@@ -9,6 +9,7 @@ models.export(model, "resnet18.onnx", format="onnx")  # for serving: saved_model
 
 from kerazoo.models.cnn import lenet5, resnet18, resnet34, resnet50, simple_cnn
 from kerazoo.models.generation import generate
+from kerazoo.models.imagenet import decode_predictions, preprocess_input
 from kerazoo.models.pretrained import from_pretrained
 from kerazoo.models.recurrent import bilstm_attention_classifier, lstm_classifier, lstm_seq2seq
 from kerazoo.models.registry import (
@@ -30,6 +31,7 @@ __all__ = [
     "bilstm_attention_classifier",
     "build",
     "check_arguments",
+    "decode_predictions",
     "export",
     "from_pretrained",
     "generate",
@@ -40,6 +42,7 @@ __all__ = [
     "list_models",
     "lstm_classifier",
     "lstm_seq2seq",
+    "preprocess_input",
     "register",
     "resnet18",
     "resnet34",

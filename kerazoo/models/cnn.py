@@ -7,11 +7,15 @@ returns probabilities (`classifier_activation="softmax"`; pass None for logits).
 
 from __future__ import annotations
 
+import os
+
 from keras import layers
 
-from kerazoo import blocks, names
+from kerazoo import blocks, hub, names
 from kerazoo._validation import require_positive_int
+from kerazoo.models import _timm, imagenet
 from kerazoo.models._common import check_image_head, image_input, image_model
+from kerazoo.models._transplant import Checkpoint, transplant
 from kerazoo.models.registry import image_input_spec, register
 
 # 64x64, not the 32x32 minimum: the last stage then keeps 2x2 maps, so training-mode batch normalization
@@ -54,6 +58,11 @@ def _plain_cnn(
         classifier_activation=classifier_activation,
         weights=weights,
     )
+    if _names_pretrained(weights):
+        raise ValueError(
+            f"{name} has no pre-trained weights to download; `weights` must be None or a weights file saved "
+            f"from {name}. Received: weights={weights!r}"
+        )
     image = image_input(input_shape, input_tensor, default_shape)
     minimum = 1
     for _, kernel, pool in reversed(convolutions):  # the smallest input that leaves a 1x1 map
@@ -125,7 +134,7 @@ def _resnet(
     weights=None,
     return_features: bool = False,
     width: int = 64,
-    variant: str = "v1.5",
+    variant: str | None = None,
     name: str = "resnet",
 ):
     """ResNet v1 (post-activation, no conv bias): a 7x7/2 stem, a 3x3/2 max pool, then `stages` of units.
@@ -136,7 +145,11 @@ def _resnet(
     implementation does. `variant` places a bottleneck unit's stride: "v1.5" (the default) on its 3x3
     convolution, as torchvision, timm and keras-hub, whose checkpoints are the ones in use today; "v1" on
     its first 1x1, as the paper's Caffe models and keras.applications. Basic units (ResNet-18/34) are the
-    same in both.
+    same in both; None (the default) is "v1.5", or the layout of the `weights`.
+
+    `weights` may also name pre-trained weights: "imagenet" (keras.applications' ResNet50 file and cache,
+    variant "v1"), or a timm ResNet checkpoint, `hf:timm/resnet50.a1_in1k` or its folder (variant "v1.5");
+    see `models.preprocess_input` for what their images need.
     """
     check_image_head(
         include_top=include_top,
@@ -149,6 +162,14 @@ def _resnet(
     image = image_input(input_shape, input_tensor, RESNET_SHAPE)
     # As keras.applications: below 32x32 the last stages would see 1x1 maps.
     _require_min_size(image, MIN_RESNET_SIZE, name)
+    pretrained = None
+    if _names_pretrained(weights):
+        # The download (or the cache) is settled and checked against the arguments before the model is built.
+        variant, width, pretrained = _pretrained(
+            weights, name, variant=variant, width=width, include_top=include_top, classes=classes, image=image
+        )
+        weights = None
+    variant = variant or "v1.5"
     x = blocks.conv_bn_act(image, width, 7, strides=2, name="conv1")
     x = layers.ZeroPadding2D(1, name="pool1_pad")(x)  # after a ReLU, zeros never win the max
     x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
@@ -161,7 +182,7 @@ def _resnet(
                 x, width * 2**stage, strides=strides, bottleneck=bottleneck, variant=variant, name=name_prefix
             )
         features[f"conv{stage + 2}"] = x
-    return image_model(
+    model = image_model(
         image,
         features,
         top=layers.GlobalAveragePooling2D(name="avg_pool"),
@@ -173,6 +194,44 @@ def _resnet(
         return_features=return_features,
         name=name,
     )
+    if pretrained is not None:
+        pretrained(model)
+    return model
+
+
+def _names_pretrained(weights) -> bool:
+    """`weights` names pre-trained weights ("imagenet", a Hub source, a checkpoint folder), not a file."""
+    return weights == "imagenet" or hub.is_hub_source(weights) or (weights is not None and os.path.isdir(weights))
+
+
+def _pretrained(weights, name, *, variant, width, include_top, classes, image):
+    """(variant, width, a function that loads the weights into the built model), after checking the
+    builder's arguments against the weights and fetching them."""
+    channels = image.shape[-1]
+    if weights == "imagenet":
+        imagenet.check_imagenet_arguments(name, include_top=include_top, classes=classes, channels=channels)
+        _require_layout(weights, "v1", 64, variant=variant, width=width)
+        path = imagenet.resnet50_file(include_top)
+
+        def load(model):
+            from kerazoo.models.convert import from_keras_applications
+
+            converted = from_keras_applications(path)
+            arrays = {w.path: w.numpy() for w in converted.weights}  # the same layer names: v1, the same top
+            transplant(model, Checkpoint(arrays, str(path), has_head=include_top), lambda p: p)
+
+        return "v1", 64, load
+    checkpoint = _timm.TimmResNet(weights)
+    _timm.check_arguments(checkpoint, name, include_top=include_top, classes=classes, channels=channels)
+    _require_layout(weights, "v1.5", checkpoint.width, variant=variant, width=width)
+    return "v1.5", checkpoint.width, lambda model: _timm.load(model, checkpoint)
+
+
+def _require_layout(weights, layout: str, source_width: int, *, variant, width) -> None:
+    if variant not in (None, layout):
+        raise ValueError(f"weights={weights!r} are ResNet {layout}. Received: variant={variant!r}")
+    if width not in (64, source_width):  # 64 is the default: a narrow checkpoint sets its own width
+        raise ValueError(f"weights={weights!r} have width {source_width}. Received: width={width!r}")
 
 
 _RESNET = dict(
