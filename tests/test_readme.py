@@ -79,6 +79,10 @@ NOT_RUN = {
     "gcloud ": "needs a Cloud TPU pod",
     "python train.py": "the user's own training script",
     "TF_CONFIG=": "names other hosts: a multi-host example (tests/distribute runs TF_CONFIG jobs on one machine)",
+    "python examples/bert_classify.py": "downloads bert-base-uncased (440 MB) from the Hub; tests/test_examples.py "
+    "runs it against a local Hub serving a tiny checkpoint",
+    "python examples/gpt_story.py": "downloads GPT-2 (550 MB) from the Hub; tests/test_examples.py runs it against "
+    "a local Hub serving a tiny checkpoint",
     "python -m benchmarks": "the suites take 15 minutes or a GPU; tests/test_benchmarks.py runs each at --quick "
     "in the slow pass",
 }
