@@ -191,11 +191,12 @@ def _marian(vocab: dict, source_file: Path, vocab_file: Path) -> Tokenizer:
     segments the text, vocab.json gives each piece its id, and every sequence ends with </s>.
 
     The pieces are laid out by vocab.json's ids, with the source model's scores; those only the target side
-    has (vocab.json holds both sides' pieces) get scores below all of the source's, so that segmentation
-    prefers the source's pieces as MarianTokenizer, which knows no others, does. Where the source model has
-    no piece for a character at all, MarianTokenizer gives <unk> and this tokenizer a target piece that
-    spells it, if there is one. MarianTokenizer also applies sacremoses' punctuation normalizer when that
-    is installed; this tokenizer does not. Language codes (`>>fra<<`) are special tokens.
+    has (vocab.json holds both sides' pieces) get a score a million below the source's lowest, so that no
+    segmentation takes one where the source's pieces can spell the text, as in MarianTokenizer, which knows
+    no others. Where the source model has no piece for a character at all, MarianTokenizer gives <unk> and
+    this tokenizer a target piece that spells it, if there is one. MarianTokenizer also applies sacremoses'
+    punctuation normalizer when that is installed; this tokenizer does not. Language codes (`>>fra<<`) are
+    special tokens.
     """
     if not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in vocab.items()):
         raise ValueError(f"`path` {str(vocab_file)!r} is not a MarianMT vocab.json (piece -> id).")
@@ -212,7 +213,8 @@ def _marian(vocab: dict, source_file: Path, vocab_file: Path) -> Tokenizer:
     if tokenizer is None or proto.trainer_spec.model_type != 1:
         raise ValueError(f"`path` {str(source_file)!r} is not a unigram SentencePiece model, as MarianMT's are.")
     scores = {piece.piece: piece.score for piece in proto.pieces}
-    lowest = min(scores.values(), default=0.0) - 1.0
+    # Segmentation adds the scores of a text's pieces: one target piece must lose to any number of source ones.
+    lowest = min(scores.values(), default=0.0) - 1e6
     by_id = sorted(vocab, key=vocab.__getitem__)
     tokenizer.model = models.Unigram(
         [(piece, scores.get(piece, lowest)) for piece in by_id], unk_id=vocab["<unk>"], byte_fallback=False

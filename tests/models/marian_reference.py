@@ -77,10 +77,8 @@ def main(folder: str) -> None:
         for name, parameter in model.named_parameters():
             if "layer_norm.weight" in name:  # near 1, so that no token wins at every position
                 parameter.normal_(1.0, 0.1)
-            elif name.endswith("shared.weight"):  # small beside the layers, so that the input does not echo
-                parameter.normal_(0, 0.1)
             elif "embed_positions" not in name:
-                parameter.normal_(0, 0.6)
+                parameter.normal_(0, 1.0 if name.endswith("shared.weight") else 0.3)
         model.final_logits_bias.normal_(0, 0.1)
     model.eval()
     model.save_pretrained(folder)

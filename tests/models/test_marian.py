@@ -139,7 +139,8 @@ def _marian_tokenizer_folder(folder: Path):
 def test_a_marian_folder_tokenizes_as_marian_tokenizer_on_held_out_text(tmp_path):
     reference, marian = _marian_tokenizer_folder(tmp_path)
     tok = text.Tokenizer.load(tmp_path)
-    texts = [*reference.HELD_OUT, "the cat and the dog.", "Unseen: QXJ ß!"]
+    # The training texts too: there a target piece ("at" of "matte") must not replace two source pieces.
+    texts = [*reference.HELD_OUT, *reference.SOURCE_TEXTS, "the cat and the dog.", "Unseen: QXJ ß!"]
     assert tok.token_ids(texts, add_special_tokens=True) == [marian(t)["input_ids"] for t in texts]
     assert (tok.pad_id, tok.end_id, tok.unk_id, tok.vocab_size) == (
         marian.pad_token_id,
@@ -222,6 +223,25 @@ def test_kerazoo_greedy_translation_gives_transformers_greedy_ids(marian):
         end = int(np.argmax(expected == tok.end_id)) + 1 if (expected == tok.end_id).any() else len(expected)
         np.testing.assert_array_equal(row[:end], expected[:end])
     assert tok.decode(ids[:, 1:]) == list(reference["decoded"])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="#21: generate() with text pads and starts a seq2seq target with 0 or the end id, not with a source "
+    "padding id of the model's own (Marian's <pad>), and leaves out the </s> MarianTokenizer ends sources with",
+)
+def test_kerazoo_translates_text_as_transformers_does(marian):
+    folder, reference = marian
+    sys.path.insert(0, str(REFERENCE.parent))
+    try:
+        from marian_reference import SOURCE_TEXTS
+    finally:
+        sys.path.remove(str(REFERENCE.parent))
+    model, tok = models.from_pretrained(folder), text.Tokenizer.load(folder)
+    translations = models.generate(model, [*SOURCE_TEXTS[:2], "a cat."], 10, tokenizer=tok)
+    assert translations == list(reference["decoded"])
 
 
 @pytest.mark.slow
