@@ -190,22 +190,49 @@ class Decoding(abc.ABC):
 
 
 def choose(logits, generator: keras.random.SeedGenerator, seed, *, top_k: int | None = None, top_p=None):
-    """One token per row, drawn from softmax(`logits`) limited to the `top_k` most likely and, with `top_p`,
-    to the nucleus: the most likely tokens, in order, until their probability reaches `top_p` (the first
-    one always). `logits` are already divided by the temperature. The draw is `generator`'s with its state
-    set to `seed` (a tensor, so that it can change inside a compiled loop): the same seed, the same draw."""
-    vocab = ops.shape(logits)[-1]
+    """One token per row, drawn from softmax(`logits`) limited to the `top_k` most likely and then, with
+    `top_p`, to the nucleus: the most likely tokens, in order, until their probability reaches `top_p` (the
+    first one always). Tokens as likely as the last one kept are kept too. `logits` are already divided by
+    the temperature. The draw is `generator`'s with its state set to `seed` (a tensor, so that it can
+    change inside a compiled loop): the same seed, the same draw."""
+    if top_k is not None and top_k < ops.shape(logits)[-1]:
+        probabilities = ops.softmax(logits, axis=-1)
+        kept = _most_likely(probabilities, lambda mask: ops.sum(ops.cast(mask, "int32"), axis=-1) >= top_k)
+        logits = ops.where(kept, logits, float("-inf"))
+    if top_p is not None:
+        probabilities = ops.softmax(logits, axis=-1)
+        kept = _most_likely(probabilities, lambda mask: ops.sum(ops.where(mask, probabilities, 0.0), axis=-1) >= top_p)
+        logits = ops.where(kept, logits, float("-inf"))
     with keras.StatelessScope(state_mapping=[(generator.state, seed)]):
-        if top_k is None and top_p is None:
-            return ops.cast(keras.random.categorical(logits, 1, seed=generator)[:, 0], "int32")
-        # (batch, k): the candidates, most likely first
-        values, indices = ops.top_k(logits, k=min(top_k or vocab, vocab), sorted=True)
-        if top_p is not None:
-            probabilities = ops.softmax(values, axis=-1)
-            before = ops.cumsum(probabilities, axis=-1) - probabilities  # the mass of the tokens ahead of each
-            values = ops.where(before < top_p, values, float("-inf"))
-        picked = keras.random.categorical(values, 1, seed=generator)
-    return ops.cast(ops.take_along_axis(indices, ops.cast(picked, "int32"), axis=1)[:, 0], "int32")
+        return ops.cast(keras.random.categorical(logits, 1, seed=generator)[:, 0], "int32")
+
+
+def _most_likely(probabilities, enough):
+    """Each row's smallest set of most likely tokens that is `enough` (`enough(mask)`: a boolean per row,
+    true for a large enough set): the tokens at least as likely as p*, the largest probability for which
+    that set is enough.
+
+    Found by bisection over the bit patterns of p* (non-negative floats order as their bits do): 31 masked
+    sums over the vocabulary at each step. Sorting instead (`ops.top_k` over the whole vocabulary, then a
+    running sum for top_p) costs more: XLA sorts 50,000 tokens slowly on CPU and lowers a cumulative sum
+    to a reduce-window whose cost grows with the square of its length; at GPT-2's size on CPU, top_p
+    sampling ran at 0.45x greedy decoding's speed that way, 0.84x this way. The result is the sorted
+    definition's (keep a token while the tokens ahead of it are not enough), ties at p* aside.
+    """
+    bits = ops.view(probabilities, "int32")  # (batch, vocab)
+    batch = ops.shape(probabilities)[:1]
+    # Invariant: the tokens at least as likely as `low` are enough, those from `high` on are not.
+    low = ops.zeros(batch, "int32")
+    high = ops.full(batch, 0x40000000, "int32")  # the bits of 2.0, above every probability
+
+    def halve(_, bounds):
+        low, high = bounds
+        middle = low + (high - low) // 2
+        sufficient = enough(bits >= middle[:, None])
+        return ops.where(sufficient, middle, low), ops.where(sufficient, high, middle)
+
+    low, _ = ops.fori_loop(0, 31, halve, (low, high))
+    return bits >= low[:, None]
 
 
 class _TransformerDecoding(Decoding):
