@@ -8,7 +8,7 @@ models.export(model, "resnet18.onnx", format="onnx")  # for serving: saved_model
 """
 
 from kerazoo.models.cnn import lenet5, resnet18, resnet34, resnet50, simple_cnn
-from kerazoo.models.generation import generate
+from kerazoo.models.generation import generate, generate_stream
 from kerazoo.models.imagenet import decode_predictions, preprocess_input
 from kerazoo.models.pretrained import from_pretrained
 from kerazoo.models.recurrent import bilstm_attention_classifier, lstm_classifier, lstm_seq2seq
@@ -35,6 +35,7 @@ __all__ = [
     "export",
     "from_pretrained",
     "generate",
+    "generate_stream",
     "gpt",
     "info",
     "layout_map",

@@ -10,7 +10,7 @@ import numpy as np
 
 from kerazoo import names
 from kerazoo._validation import require_non_negative_int, require_number, require_positive_int, require_seed
-from kerazoo.layers import PositionEmbedding
+from kerazoo.layers import PaddingMask, PositionEmbedding
 from kerazoo.models._common import require_token_ids, token_tables
 from kerazoo.models._decoding import Sampling, decoding_for, growing_input, has_state
 
@@ -282,7 +282,7 @@ def _job(model, tokens_or_text, max_new_tokens, tokenizer, options: _Options) ->
         buffer=buffer,
         lengths=lengths,
         limits=lengths + max_new_tokens,
-        allowed=_allowed(output_shape[-1], padded, tokenizer),
+        allowed=_allowed(output_shape[-1], padded, tokenizer, _source_padding_id(model)),
         end_token=end_token,
         tokenizer=tokenizer,
         stops=options.stops,
@@ -317,11 +317,13 @@ def _chunks(job: _Job, options: _Options, *, chunk: int | None):
             return
 
 
-def _allowed(vocab_size: int, padded: bool, tokenizer) -> np.ndarray:
+def _allowed(vocab_size: int, padded: bool, tokenizer, source_pad: int | None = None) -> np.ndarray:
     """The ids generation may produce: never the padding id 0 where the model masks it, nor an id past the
     tokenizer's vocabulary where the model's is larger (as GPT-2's checkpoints round it up)."""
     allowed = np.ones(vocab_size, bool)
     allowed[0] = not padded
+    if source_pad is not None:  # nor a padding id of the source's own (Marian's bad_words_ids forbid <pad>)
+        allowed[source_pad] = False
     if tokenizer is not None:
         allowed[tokenizer.vocab_size :] = False
     return allowed
@@ -354,6 +356,14 @@ def _require_tokenizer(model, tokenizer, padded: bool, needed_for: str) -> None:
             f"`tokenizer` has {tokenizer.vocab_size} tokens, more than the {rows} of {model.name}'s {table}: "
             "its ids would not fit. Pass the tokenizer the model was trained with."
         )
+    source_pad = _source_padding_id(model)
+    if source_pad is not None:  # Marian's layout: the source pads with <pad>, the target starts with it
+        if tokenizer.pad_id != source_pad:
+            raise ValueError(
+                f"{model.name} pads its source with id {source_pad}, but `tokenizer` pads with "
+                f"{tokenizer.pad_id}: they disagree on the padding id. Pass the tokenizer the model was trained with."
+            )
+        return
     if padded and tokenizer.pad_id != 0:
         has = "no padding token" if tokenizer.pad_id is None else f"padding id {tokenizer.pad_id}"
         raise ValueError(
@@ -382,14 +392,18 @@ def _id_inputs(model, tokens, vocab_size: int) -> tuple[dict, str | None]:
 def _text_inputs(model, texts: list[str], tokenizer) -> tuple[dict, str | None, np.ndarray]:
     """Texts as the model's inputs, right-padded with 0: a language model's prompt, or a seq2seq model's
     source with a target that starts with the tokenizer's start id (or its end id)."""
-    encoded = tokenizer.token_ids(texts, add_special_tokens=False)
+    # A source padded by an id of its own (a PaddingMask: Marian's <pad>) is encoded as its tokenizer encodes
+    # it, </s> and all, as MarianTokenizer does; its target starts from that padding id, Marian's decoder
+    # start token.
+    source_pad = _source_padding_id(model) if isinstance(model.input, dict) else None
+    encoded = tokenizer.token_ids(texts, add_special_tokens=source_pad is not None)
     for index, (text, ids) in enumerate(zip(texts, encoded, strict=True)):
         if len(ids) == 0:
             raise ValueError(
                 f"`tokens_or_text` prompt {index} ({text!r}) tokenizes to no tokens: there is nothing to continue."
             )
     lengths = np.array([len(ids) for ids in encoded])
-    ids = np.zeros((len(encoded), lengths.max()), "int32")
+    ids = np.full((len(encoded), lengths.max()), source_pad or 0, "int32")
     for row, tokens in enumerate(encoded):
         ids[row, : len(tokens)] = tokens
     if not isinstance(model.input, dict):
@@ -402,6 +416,8 @@ def _text_inputs(model, texts: list[str], tokenizer) -> tuple[dict, str | None, 
             f"more than one besides {key!r}. Pass ids as a dict instead."
         )
     start = tokenizer.start_id if tokenizer.start_id is not None else tokenizer.end_id
+    if source_pad is not None:
+        start = source_pad
     if start is None:
         raise ValueError(
             f"{model.name}'s target starts with a start token, and `tokenizer` has neither a start nor an end id."
@@ -455,3 +471,10 @@ def _pads_with_zero(model) -> bool:
     vocabulary uses id 0 for a real token)."""
     embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
     return not embeddings or any(layer.mask_zero for layer in embeddings)
+
+
+def _source_padding_id(model) -> int | None:
+    """The padding id a model masks with a `PaddingMask` (a vocabulary whose padding is not 0, as Marian's
+    <pad>), or None."""
+    masks = [layer for layer in model.layers if isinstance(layer, PaddingMask)]
+    return masks[0].padding_id if masks else None

@@ -11,6 +11,8 @@ BATCH = 2
 # (layer factory, inputs without the batch axis (one axis: ids), dtype, trainable weights, non-trainable weights)
 CASES = {
     "AttentionPooling": (lambda: layers.AttentionPooling(units=3), [(5, 8)], "float32", 3, 0),
+    "Bias": (lambda: layers.Bias(initializer="random_normal"), [(5, 8)], "float32", 1, 0),
+    "PaddingMask": (lambda: layers.PaddingMask(padding_id=1), [(5,), (5, 8)], "float32", 0, 0),
     "Bidirectional": (
         lambda: layers.Bidirectional(layers.LSTM(4, return_sequences=True)),
         [(5, 8)],

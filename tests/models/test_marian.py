@@ -226,12 +226,6 @@ def test_kerazoo_greedy_translation_gives_transformers_greedy_ids(marian):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="#21: generate() with text pads and starts a seq2seq target with 0 or the end id, not with a source "
-    "padding id of the model's own (Marian's <pad>), and leaves out the </s> MarianTokenizer ends sources with",
-)
 def test_kerazoo_translates_text_as_transformers_does(marian):
     folder, reference = marian
     sys.path.insert(0, str(REFERENCE.parent))
