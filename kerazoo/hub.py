@@ -16,6 +16,7 @@ configuration, safetensors and tokenizer files are fetched: kerazoo never downlo
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
 from pathlib import Path
@@ -85,6 +86,20 @@ def resolve(source, *, files: tuple[str, ...] = MODEL_FILES + TOKENIZER_FILES) -
             f"`source` {str(folder)!r} {what}; give a checkpoint folder or a Hub name (hf:ORG/NAME)."
         )
     return folder
+
+
+def read_config(folder: Path, source, *, library: str = "Hugging Face") -> dict:
+    """The checkpoint's config.json as a dict; a missing, unreadable or non-object file is one clear error
+    naming `source` (and asking whether it is a `library` checkpoint at all)."""
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text(encoding="utf8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{source} has no config.json: is it a {library} checkpoint?") from None
+    except ValueError as error:
+        raise ValueError(f"{source}'s config.json is not JSON ({error})") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{source}'s config.json holds a {type(config).__name__}, not a JSON object.")
+    return config
 
 
 def pickled_weights(source, folder: Path) -> list[str]:

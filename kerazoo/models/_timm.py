@@ -9,7 +9,6 @@ batch normalization with epsilon 1e-5, as kerazoo's. Read with safetensors' NumP
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -106,13 +105,8 @@ class TimmResNet:
 
 
 def read_config(folder: Path, source) -> dict:
-    try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{source} has no config.json: is it a timm checkpoint?") from None
-    except ValueError as error:
-        raise ValueError(f"{source}'s config.json is not JSON ({error})") from None
-    if not isinstance(config, dict) or "architecture" not in config:
+    config = hub.read_config(folder, source, library="timm")
+    if "architecture" not in config:
         raise ValueError(f"{source}'s config.json names no timm architecture: is it a timm checkpoint?")
     return config
 

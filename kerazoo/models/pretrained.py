@@ -56,7 +56,7 @@ def from_pretrained(source, *, tokenizer=None, replace_head: bool = False, **opt
             an option the checkpoint fixes, or a `tokenizer` of another vocabulary.
     """
     folder = hub.resolve(source)
-    config = _read_config(folder, source)
+    config = hub.read_config(folder, source)
     kind = config["model_type"]
     _zoo_model(source, config)
     if tokenizer is not None:
@@ -83,7 +83,7 @@ def from_pretrained(source, *, tokenizer=None, replace_head: bool = False, **opt
 def zoo_model_of(source) -> str:
     """The zoo model `source` converts to (gpt, transformer_classifier), from its config.json alone: a Hub
     source downloads nothing else. Raises as `from_pretrained` does for a model_type kerazoo lacks."""
-    return _zoo_model(source, _read_config(hub.resolve(source, files=("config.json",)), source))
+    return _zoo_model(source, hub.read_config(hub.resolve(source, files=("config.json",)), source))
 
 
 def _zoo_model(source, config: dict) -> str:
@@ -92,18 +92,6 @@ def _zoo_model(source, config: dict) -> str:
         has = ", ".join(f"{key} (as {value})" for key, value in sorted(HUGGING_FACE_TARGETS.items()))
         raise ValueError(f"{source} is a {kind!r} checkpoint (config.json's model_type); kerazoo has {has}.")
     return HUGGING_FACE_TARGETS[kind]
-
-
-def _read_config(folder: Path, source) -> dict:
-    try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{source} has no config.json: is it a Hugging Face checkpoint?") from None
-    except ValueError as error:
-        raise ValueError(f"{source}'s config.json is not JSON ({error})") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"{source}'s config.json holds a {type(config).__name__}, not a JSON object.")
-    return config
 
 
 # config.json's special token ids, and the Tokenizer attributes that hold the same roles.
