@@ -12,7 +12,10 @@ INSTALL = {
     "tensorboard": "pip install tensorboard",
     "tf2onnx": 'pip install "kerazoo[export]"',
     "onnx": 'pip install "kerazoo[export]"',
-    "safetensors": 'pip install "kerazoo[convert]"',
+    "safetensors": "pip install safetensors (kerazoo installs it; reinstall kerazoo)",
+    "tokenizers": "pip install tokenizers (kerazoo installs it; reinstall kerazoo)",
+    "huggingface_hub": "pip install huggingface_hub (kerazoo installs it; reinstall kerazoo)",
+    "transformers": 'pip install "kerazoo[sentencepiece]" (SentencePiece .model files are read through transformers)',
     "keras_hub": "pip install keras-hub",
     "jax": 'pip install "kerazoo[jax]"',
 }

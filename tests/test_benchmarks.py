@@ -82,6 +82,22 @@ def test_difference_rows_show_a_signed_difference_in_their_unit(tmp_path):
     assert "| -1.5 MB |" in (tmp_path / "B.md").read_text()
 
 
+@pytest.mark.slow
+def test_tokenizers_suite_races_encode_against_the_engine_keras_hub_and_tiktoken(tmp_path):
+    for module in ("tiktoken", "keras_hub", "tensorflow_text"):  # the references (keras-hub's needs tf-text)
+        pytest.importorskip(module)
+    lines = _run_quick_suite("tokenizers", tmp_path)
+
+    assert {(line["row"], line["reference_name"]) for line in lines} == {
+        ("tokenize_bpe", "tokenizers encode_batch"),
+        ("tokenize_bpe", "keras-hub GPT2Tokenizer"),
+        ("tokenize_bpe", "tiktoken"),
+        ("tokenize_wordpiece", "tokenizers encode_batch"),
+        ("tokenize_wordpiece", "keras-hub BertTokenizer"),
+    }
+    _assert_measured(lines)
+
+
 def _run_quick_suite(suite, tmp_path):
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "benchmarks", "--suite", suite, "--quick", "--results", str(tmp_path)]

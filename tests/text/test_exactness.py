@@ -37,6 +37,7 @@ def bert(bert_folder):
 
 @pytest.fixture(scope="module")
 def spiece(sentencepiece_model):
+    pytest.importorskip("transformers", reason="kerazoo reads SentencePiece .model files through transformers")
     return text.Tokenizer.load(sentencepiece_model)
 
 
@@ -53,6 +54,7 @@ def test_byte_level_bpe_ids_equal_tiktokens(gpt2, gpt2_folder):
     assert ids_mismatches(HELD_OUT, gpt2.token_ids(HELD_OUT), reference) == []
 
 
+@pytest.mark.slow  # transformers: installed in CI for the slow pass only
 def test_byte_level_bpe_ids_equal_transformers_gpt2_tokenizer(gpt2, gpt2_folder):
     transformers = pytest.importorskip("transformers")
     reference = transformers.GPT2TokenizerFast(str(gpt2_folder / "vocab.json"), str(gpt2_folder / "merges.txt"))
@@ -96,6 +98,7 @@ def test_wordpiece_ids_equal_keras_hub_bert_tokenizer_on_full_width_text_and_joi
     assert ids_mismatches(texts, bert.token_ids(texts), _keras_hub_bert_ids(bert_folder, texts)) == []
 
 
+@pytest.mark.slow  # transformers: installed in CI for the slow pass only
 def test_wordpiece_ids_and_segments_equal_transformers_bert_tokenizer(bert, bert_folder):
     transformers = pytest.importorskip("transformers")
     reference = transformers.BertTokenizerFast(str(bert_folder / "vocab.txt"), do_lower_case=True)
@@ -125,6 +128,7 @@ def test_wordpiece_decodes_to_the_normalized_text_but_its_spaces(bert):
     assert ["".join(t.split()) for t in bert.decode(bert.token_ids(known))] == expected
 
 
+@pytest.mark.slow  # transformers: installed in CI for the slow pass only
 def test_sentencepiece_ids_equal_the_sentencepiece_library(spiece, sentencepiece_model):
     spm = pytest.importorskip("sentencepiece")
     reference = spm.SentencePieceProcessor(model_file=str(sentencepiece_model))
@@ -132,6 +136,7 @@ def test_sentencepiece_ids_equal_the_sentencepiece_library(spiece, sentencepiece
     assert ids_mismatches(HELD_OUT, spiece.token_ids(HELD_OUT), reference.encode(HELD_OUT)) == []
 
 
+@pytest.mark.slow  # transformers: installed in CI for the slow pass only
 def test_sentencepiece_decodes_to_the_normalized_text(spiece, sentencepiece_model):
     spm = pytest.importorskip("sentencepiece")
     reference = spm.SentencePieceProcessor(model_file=str(sentencepiece_model))
@@ -139,6 +144,7 @@ def test_sentencepiece_decodes_to_the_normalized_text(spiece, sentencepiece_mode
     assert spiece.decode(spiece.token_ids(HELD_OUT)) == reference.decode(reference.encode(HELD_OUT))
 
 
+@pytest.mark.slow  # transformers: installed in CI for the slow pass only
 def test_sentencepiece_ids_and_pairs_equal_transformers_t5_tokenizer(spiece, sentencepiece_model, tmp_path):
     spm = pytest.importorskip("sentencepiece")
     transformers = pytest.importorskip("transformers")
