@@ -43,11 +43,12 @@ def _load(source: str, tokenizer_path: str | None):
 
     path = Path(source)
     checkpoint = source.startswith("hf:") or (path.is_dir() and not (path / MODEL_FILE).is_file())
-    if checkpoint:
+    if checkpoint:  # hf:ORG/NAME or a folder: its own tokenizer, checked against it, then the conversion
         from kerazoo.models import from_pretrained
 
-        model = from_pretrained(source)  # converted as `kerazoo convert` does
-    elif path.is_dir() or path.suffix == ".keras":
+        tokenizer = Tokenizer.load(tokenizer_path if tokenizer_path is not None else source)
+        return from_pretrained(source, tokenizer=tokenizer), tokenizer
+    if path.is_dir() or path.suffix == ".keras":
         file = path / MODEL_FILE if path.is_dir() else path
         if not file.is_file():
             raise FileNotFoundError(f"MODEL: no such .keras file: {file}")
@@ -67,8 +68,6 @@ def _load(source: str, tokenizer_path: str | None):
             f"{path} reads words ({VOCABULARY_FILE}), and kerazoo generate reads subword tokenizers: train with "
             "--tokenizer bpe:N (or wordpiece:N, unigram:N), or give --tokenizer PATH"
         )
-    if checkpoint and path.is_dir():
-        return model, Tokenizer.load(path)  # vocab.json + merges.txt, vocab.txt, ...
     raise UsageError(f"no {TOKENIZER_FILE} beside {source}: give --tokenizer PATH (a tokenizer.json or a folder)")
 
 

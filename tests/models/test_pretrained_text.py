@@ -234,3 +234,16 @@ def test_the_convert_command_refuses_a_wrong_to_having_fetched_only_the_config(h
     assert [path.rsplit("/", 1)[-1] for path in hf.served("GET")] == ["config.json"]
     assert cli.main(["convert", "hf:tiny/nothing", "--output", str(tmp_path / "out.keras")]) == 2
     assert "No repository 'tiny/nothing'" in capsys.readouterr().err
+
+
+# --- kerazoo generate hf:ORG/NAME -----------------------------------------------------------------------
+
+
+def test_the_generate_command_takes_a_hub_source_with_its_own_tokenizer(hf, capsys):
+    from kerazoo import cli
+
+    tok = text.Tokenizer.load("hf:tiny/gpt2")
+    prompt = tok.decode(tok.token_ids(["a"])[0])
+    assert cli.main(["generate", "hf:tiny/gpt2", prompt, "--max-new-tokens", "3"]) == 0
+    model = models.from_pretrained("hf:tiny/gpt2", tokenizer=tok)
+    assert capsys.readouterr().out.rstrip("\n") == models.generate(model, prompt, 3, tokenizer=tok)
