@@ -67,7 +67,9 @@ def test_a_decoder_context_of_undefined_width_is_refused():
 
 
 def test_weights_true_is_refused_before_the_model_is_built():
-    refused(lambda: models.resnet18(weights=True), TypeError, r"`weights` must be None or the path.*weights=True")
+    refused(
+        lambda: models.resnet18(weights=True), TypeError, r"`weights` must be None, the path.*'imagenet'.*weights=True"
+    )
 
 
 @pytest.mark.parametrize(

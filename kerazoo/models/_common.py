@@ -47,8 +47,9 @@ def check_image_head(*, include_top, pooling, classes, classifier_activation, we
     """Validates the keras.applications-style head and weights arguments before any layer is built."""
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
         raise TypeError(
-            "`weights` must be None or the path of a '.weights.h5' or '.keras' file saved from the same "
-            f"builder. Received: weights={weights!r}"
+            "`weights` must be None, the path of a '.weights.h5' or '.keras' file saved from the same builder, "
+            "or for the ResNets a source of pre-trained weights ('imagenet' for resnet50, 'hf:ORG/NAME' for "
+            f"timm's). Received: weights={weights!r}"
         )
     require_choice("pooling", pooling, IMAGE_POOLINGS)
     require_positive_int(classes=classes)
