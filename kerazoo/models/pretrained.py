@@ -13,6 +13,7 @@ as it is.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import keras
@@ -24,6 +25,8 @@ from kerazoo._optional import require
 from kerazoo.models._hugging_face import HUGGING_FACE, HUGGING_FACE_TARGETS
 from kerazoo.models._transplant import Checkpoint, build_for_checkpoint, transplant
 from kerazoo.models.convert import from_hugging_face
+
+logger = logging.getLogger("kerazoo.models")
 
 
 def from_pretrained(source, *, tokenizer=None, replace_head: bool = False, **options) -> keras.Model:
@@ -182,12 +185,12 @@ def _cached_conversion(folder: Path, name: str):
     if cached.is_file():
         try:
             return keras.saving.load_model(cached, compile=False)
-        except Exception:  # unreadable (another Keras, a damaged disk): the exact conversion is the fallback
-            pass
+        except Exception as error:  # unreadable (another Keras, a damaged disk): the exact conversion is the fallback
+            logger.warning("Converting again: the cached conversion %s does not load (%s)", cached, error)
     model = from_hugging_face(folder)
     try:
         with atomic_path(cached) as temporary:
             model.save(temporary)
-    except OSError:
-        pass  # a read-only cache: the next call converts again
+    except OSError as error:  # a read-only cache: the next call converts again
+        logger.warning("The conversion is not cached (%s): the next call converts again", error)
     return model
