@@ -54,6 +54,14 @@ class Preprocessing:
     interpolation: str = "bilinear"
     crop_pct: float = 0.875
 
+    def affine(self) -> tuple[bool, np.ndarray, np.ndarray]:
+        """(whether the channels turn to BGR, then the per-channel `scale` and `offset`): pixels in [0, 255]
+        become `x * scale + offset`, which is all either mode does (for pipelines that apply it themselves)."""
+        if self.mode == "caffe":
+            return True, np.ones(3, "float32"), -np.asarray(_CAFFE_MEAN_BGR, "float32")
+        std = np.asarray(self.std, "float32")
+        return False, (1 / (255 * std)).astype("float32"), (-np.asarray(self.mean, "float32") / std).astype("float32")
+
 
 def preprocessing(name) -> Preprocessing:
     """The preprocessing of weights `name`: "imagenet" (or "resnet50", keras.applications' ResNet50), or
@@ -84,26 +92,21 @@ def preprocess_input(name, images):
     Returns:
         float32 images of the same shape, NumPy for NumPy input, else a backend tensor.
     """
-    spec = preprocessing(name)
+    bgr, scale, offset = preprocessing(name).affine()
     shape = tuple(getattr(images, "shape", np.shape(images)))
     if len(shape) not in (3, 4) or shape[-1] != 3:
         raise ValueError(
             "`images` must be (height, width, 3) or (batch, height, width, 3), RGB, channels last. "
             f"Received: images.shape={shape}"
         )
-    if spec.mode == "caffe":
-        scale, offset = np.ones(3, "float32"), -np.asarray(_CAFFE_MEAN_BGR, "float32")
-    else:
-        std = np.asarray(spec.std, "float32")
-        scale, offset = 1 / (255 * std), -np.asarray(spec.mean, "float32") / std
     if isinstance(images, (np.ndarray, list, tuple)) or np.isscalar(images):
         x = np.asarray(images, dtype="float32")
-        x = x[..., ::-1] if spec.mode == "caffe" else x
+        x = x[..., ::-1] if bgr else x
         return (x * scale + offset).astype("float32")
     from keras import ops
 
     x = ops.cast(images, "float32")
-    x = ops.flip(x, axis=-1) if spec.mode == "caffe" else x
+    x = ops.flip(x, axis=-1) if bgr else x
     return x * scale + offset
 
 
