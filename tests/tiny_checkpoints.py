@@ -32,3 +32,57 @@ class TinyGPT2Checkpoint:
         (folder / "config.json").write_text(json.dumps(config or self.config))
         save_file(arrays if arrays is not None else self.arrays(), str(folder / "model.safetensors"))
         return folder
+
+
+def write_hugging_face_checkpoint(kind: str, folder):
+    """A tiny random Hugging Face checkpoint with its tokenizer, as a Hub repository holds it: what
+    tests/models/hugging_face_text_reference.py writes for KIND ("gpt2", "bert", "bert-classifier") but its
+    reference.npz. transformers and PyTorch run in a process of their own (they cannot share one with
+    TensorFlow); the caller skips without them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    writer = Path(__file__).parent / "models" / "hugging_face_text_reference.py"
+    written = subprocess.run(
+        [sys.executable, str(writer), kind, str(folder)], capture_output=True, text=True, timeout=300
+    )
+    if written.returncode != 0:
+        raise RuntimeError(f"{writer.name} {kind} failed:\n{written.stderr[-3000:]}")
+    (folder / "reference.npz").unlink()
+    return folder
+
+
+# A stand-in for keras.applications' imagenet_class_index.json: the same layout, made-up class names.
+TEST_CLASS_INDEX = {str(i): [f"n{i:08d}", f"class_{i}"] for i in range(1000)}
+
+
+def write_imagenet_cache(folder, *, seed: int = 0) -> dict:
+    """A Keras cache folder (KERAS_HOME/models) holding what `resnet50(weights="imagenet")` and
+    `decode_predictions` read: keras.applications' ResNet50 weights file with its top (the legacy HDF5
+    layout Keras publishes, about 100 MB, random weights) and a class index of made-up names. Returns
+    {file name: md5}: the hashes these files have, which a test puts in place of the published ones."""
+    import hashlib
+    from pathlib import Path
+
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    from kerazoo.models import imagenet
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights, _ = imagenet.RESNET50_FILES[True]
+    reference = keras.applications.ResNet50(weights=None)
+    rng = np.random.default_rng(seed)
+    for variable in reference.weights:  # small weights, positive moving variances: finite outputs at 224 x 224
+        low = 0.5 if "variance" in variable.path else -0.1
+        variable.assign(rng.uniform(low, low + 0.6 if "variance" in variable.path else 0.1, variable.shape))
+    with h5py.File(folder / weights, "w") as file:
+        legacy_h5_format.save_weights_to_hdf5_group(file, reference)
+    (folder / "imagenet_class_index.json").write_text(json.dumps(TEST_CLASS_INDEX))
+    names = (weights, "imagenet_class_index.json")
+    return {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in names}
