@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from keras import layers
 
+from kerazoo import names
 from kerazoo._validation import boolean_flags, require_choice, require_positive_int, require_rank, unique_name
 from kerazoo.layers import PositionEmbedding, ReversibleEmbedding, SinusoidalPositionEmbedding
 
@@ -33,7 +34,8 @@ def token_and_position_embedding(
             (for rotary attention, which brings its own positions).
         mask_zero: treat id 0 as padding and attach a Keras mask the later blocks honour.
         embeddings_initializer: initializer of the token table (Keras's default when None).
-        name: prefix for the layers (`{name}_token`, `{name}_position`).
+        name: prefix for the layers (`{name}_token`, `{name}_position`); without one, the layers take the
+            zoo's names, numbered (`token_embedding_1`, `position_embedding_1`).
 
     Returns:
         `(batch, seq, dim)` float tensor, masked when `mask_zero`.
@@ -51,7 +53,11 @@ def token_and_position_embedding(
             f"`tokens` is longer than `max_length`. Received: tokens.shape={tuple(tokens.shape)}, "
             f"max_length={max_length}"
         )
-    name = name or unique_name("embedding")
+    if not name:
+        # Counted together, so an unnamed block's two layers share a number even where "none" adds no positions.
+        token_name, position_name = unique_name(names.TOKEN_EMBEDDING), unique_name(names.POSITION_EMBEDDING)
+    else:
+        token_name, position_name = f"{name}_token", f"{name}_position"
     x, _ = embed_tokens(
         tokens,
         vocab_size,
@@ -60,8 +66,8 @@ def token_and_position_embedding(
         position=position,
         mask_zero=mask_zero,
         embeddings_initializer=embeddings_initializer,
-        token_name=f"{name}_token",
-        position_name=f"{name}_position",
+        token_name=token_name,
+        position_name=position_name,
     )
     return x
 

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerazoo import blocks
+from kerazoo import blocks, names
 from kerazoo.testing import Spec, check_block
 
 TOKENS = Spec((6,), dtype="int32", vocab_size=20, padded=True)
@@ -55,6 +55,15 @@ def test_token_zero_is_padding_and_the_mask_survives_the_positions():
     mask = model.get_layer("emb_token").compute_mask(tokens)
     mask = model.get_layer("emb_position").compute_mask(embedded, mask)
     assert keras.ops.convert_to_numpy(mask).tolist() == [[True, True, False, False]]
+
+
+def test_an_unnamed_embedding_takes_the_zoo_names_numbered_together():
+    keras.backend.clear_session()
+    tokens = keras.Input((None,), dtype="int32")
+    blocks.token_and_position_embedding(tokens, 20, 12, 8, position="none")
+    x = blocks.token_and_position_embedding(tokens, 20, 12, 8, position="learned")
+    layer_names = {layer.name for layer in keras.Model(tokens, x).layers}
+    assert {f"{names.TOKEN_EMBEDDING}_2", f"{names.POSITION_EMBEDDING}_2"} <= layer_names, layer_names
 
 
 @pytest.mark.parametrize(
