@@ -16,6 +16,8 @@ A model of two sequences (the seq2seq models) prefixes its embeddings with the s
 
 from __future__ import annotations
 
+import re
+
 TOKEN_EMBEDDING = "token_embedding"
 POSITION_EMBEDDING = "position_embedding"
 SEGMENT_EMBEDDING = "segment_embedding"
@@ -49,8 +51,9 @@ FINAL_NORM = "final_norm"
 ENCODER_NORM = "encoder_norm"
 DECODER_NORM = "decoder_norm"
 
-# A ResNet's layers, as keras.applications names them: `conv{stage}_block{unit}_{part}_{conv | bn}`, where a
-# unit's parts are numbered from 1 and its projection shortcut is "proj" (keras.applications' "0").
+# A ResNet's layers, as keras.applications names them: the stem `conv1_{conv | bn}`, then
+# `conv{stage}_block{unit}_{part}_{conv | bn}`, where a unit's parts are numbered from 1 and its projection
+# shortcut is "proj" (keras.applications' "0").
 CONV, BATCH_NORM = "conv", "bn"
 PROJECTION = "proj"
 
@@ -88,6 +91,17 @@ def of_sequence(sequence: str | None, name: str) -> str:
     return f"{sequence}_{name}" if sequence else name
 
 
+def resnet_stage(stage: int) -> str:
+    """A ResNet stage, counted from 1 (the stem, `conv1`); also the name of its output among the features."""
+    return f"{CONV}{stage}"
+
+
 def resnet_unit(stage: int, unit: int) -> str:
     """A ResNet unit: `stage` counts from 2 (conv2 follows the stem, conv1), `unit` from 1."""
-    return f"conv{stage}_block{unit}"
+    return f"{resnet_stage(stage)}_block{unit}"
+
+
+RESNET_STEM = resnet_stage(1)
+# The unit a ResNet weight path begins with (`conv3_block2_1_conv/kernel`), for the converters' renamers:
+# group 1 is the stage, group 2 the unit; `resnet_unit` read backwards.
+RESNET_UNIT_PATTERN = re.compile(rf"^{CONV}(\d)_block(\d+)_")

@@ -26,9 +26,9 @@ _TRAINING_ONLY = ("drop_rate", "drop_path_rate", "drop_block_rate", "zero_init_l
 # kerazoo's weight paths as timm's state-dict names: stages conv2..conv5 are layer1..layer4, units count
 # from 0, part N's batch norm is bnN, the projection shortcut is downsample.0 (conv) and .1 (norm).
 _TIMM_NAMES = renamer(
-    (r"^conv1_conv/", "conv1/"),
-    (r"^conv1_bn/", "bn1/"),
-    (r"^conv(\d)_block(\d+)_", lambda m: f"layer{int(m[1]) - 1}.{int(m[2]) - 1}."),
+    (rf"^{names.RESNET_STEM}_{names.CONV}/", "conv1/"),
+    (rf"^{names.RESNET_STEM}_{names.BATCH_NORM}/", "bn1/"),
+    (names.RESNET_UNIT_PATTERN, lambda m: f"layer{int(m[1]) - 1}.{int(m[2]) - 1}."),
     (rf"\.{names.PROJECTION}_{names.CONV}/", ".downsample.0/"),
     (rf"\.{names.PROJECTION}_{names.BATCH_NORM}/", ".downsample.1/"),
     (rf"\.(\d)_{names.CONV}/", r".conv\1/"),

@@ -170,10 +170,10 @@ def _resnet(
         )
         weights = None
     variant = variant or "v1.5"
-    x = blocks.conv_bn_act(image, width, 7, strides=2, name="conv1")
+    x = blocks.conv_bn_act(image, width, 7, strides=2, name=names.RESNET_STEM)
     x = layers.ZeroPadding2D(1, name="pool1_pad")(x)  # after a ReLU, zeros never win the max
     x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
-    features = {"conv1": x}
+    features = {names.RESNET_STEM: x}
     for stage, units in enumerate(stages):
         for unit in range(units):
             strides = 2 if unit == 0 and stage > 0 else 1
@@ -181,7 +181,7 @@ def _resnet(
             x = blocks.residual_block(
                 x, width * 2**stage, strides=strides, bottleneck=bottleneck, variant=variant, name=name_prefix
             )
-        features[f"conv{stage + 2}"] = x
+        features[names.resnet_stage(stage + 2)] = x
     model = image_model(
         image,
         features,

@@ -308,7 +308,7 @@ def _resnet_from_keras_hub(config):
         _RESNETS[shape],
         settings,
         renamer(
-            (r"^conv(\d)_block(\d+)_", lambda m: f"stack{int(m[1]) - 2}_block{int(m[2]) - 1}_"),
+            (names.RESNET_UNIT_PATTERN, lambda m: f"stack{int(m[1]) - 2}_block{int(m[2]) - 1}_"),
             (f"_{names.PROJECTION}_", "_0_"),
         ),
     )
