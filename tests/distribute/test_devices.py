@@ -11,6 +11,8 @@ import keras
 import pytest
 from jobs import max_difference, run_job
 
+from kerazoo import names
+
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="starts its own processes")
 
 
@@ -91,14 +93,27 @@ def test_each_family_layout_map_shards_every_attention_ffn_and_embedding_kernel(
     assert set(report) == {"gpt", "transformer_classifier", "transformer_seq2seq"}
     for name, model in report.items():
         assert model["kind"] == "model_parallel"
-        meant = [
-            p
-            for p in model["specs"]
-            if p.endswith(("/kernel", "/embeddings")) and ("_attention/" in p or "_ffn_" in p or "embedding" in p)
-        ]
+        meant = [p for p in model["specs"] if _meant_to_be_sharded(p)]
         assert len(meant) >= 8, (name, meant)
+        # Every encoder and decoder layer's feed-forward kernels are checked, not only its attention's.
+        stack_layers = {p.split("/")[0] for p in meant if f"/{names.SELF_ATTENTION}/" in p}
+        assert stack_layers, (name, meant)
+        ffn = [
+            f"{layer}/{sublayer}/kernel" for layer in stack_layers for sublayer in (names.FFN_INNER, names.FFN_OUTER)
+        ]
+        missing = [p for p in ffn if p not in meant]
+        assert not missing, f"{name}: no such feed-forward kernels among its weights: {missing}"
         unsharded = [p for p in meant if "model" not in model["specs"][p]]
         assert not unsharded, f"{name}: these kernels would be replicated, not sharded: {unsharded}"
+
+
+def _meant_to_be_sharded(path):
+    """An attention or feed-forward kernel, or an embedding table: what a Megatron layout map splits."""
+    *layers, weight = path.split("/")
+    if weight == "embeddings":
+        return True
+    sublayers = (names.SELF_ATTENTION, names.CROSS_ATTENTION, names.FFN_INNER, names.FFN_OUTER)
+    return weight == "kernel" and any(sublayer in layers for sublayer in sublayers)
 
 
 MODEL_PARALLEL_TRAINING = """
