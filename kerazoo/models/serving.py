@@ -23,7 +23,7 @@ from kerazoo._io import atomic_path
 from kerazoo._optional import require
 from kerazoo._validation import require_choice
 
-FORMATS = ("saved_model", "onnx", "litert")
+EXPORT_FORMATS = ("saved_model", "onnx", "litert")
 _KERAS_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
 _SUFFIXES = {"onnx": ".onnx", "litert": ".tflite"}
 
@@ -41,7 +41,7 @@ def export(model, path, *, format: str = "saved_model") -> str:
             (the LSTM models in LiteRT: their loops need TensorFlow's select ops, which LiteRT's standard
             interpreter does not carry).
     """
-    require_choice("format", format, FORMATS)
+    require_choice("format", format, EXPORT_FORMATS)
     path = Path(os.fspath(path))
     suffix = _SUFFIXES.get(format)
     if suffix and path.suffix != suffix:

@@ -14,7 +14,7 @@ QUICK = {"lenet5", "gpt"}
 CASES = [
     pytest.param(name, fmt, marks=() if name in QUICK else pytest.mark.slow)
     for name in models.list_models()
-    for fmt in models.serving.FORMATS
+    for fmt in models.serving.EXPORT_FORMATS
     if not (fmt == "litert" and name in LSTMS)
 ]
 
