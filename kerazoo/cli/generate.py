@@ -7,8 +7,9 @@ from pathlib import Path
 
 from kerazoo.cli._common import UsageError
 
-# What a run folder holds (kerazoo.training.job writes them; not imported here, so that --help stays light).
-MODEL_FILE, TOKENIZER_FILE, VOCABULARY_FILE = "model.keras", "tokenizer.json", "vocabulary.txt"
+# What a run folder holds, named by the job that writes it (light: `kerazoo train` imports it at start-up too).
+from kerazoo.training.job import KERAS_MODEL_FILE, TOKENIZER_FILE, VOCABULARY_FILE
+
 # Escapes read in --stop, so that a shell can pass a blank line as "\n\n".
 _ESCAPES = {"\\n": "\n", "\\t": "\t", "\\r": "\r", "\\\\": "\\"}
 
@@ -42,22 +43,22 @@ def _load(source: str, tokenizer_path: str | None):
     from kerazoo.text import Tokenizer
 
     path = Path(source)
-    checkpoint = source.startswith("hf:") or (path.is_dir() and not (path / MODEL_FILE).is_file())
+    checkpoint = source.startswith("hf:") or (path.is_dir() and not (path / KERAS_MODEL_FILE).is_file())
     if checkpoint:  # hf:ORG/NAME or a folder: its own tokenizer, checked against it, then the conversion
         from kerazoo.models import from_pretrained
 
         tokenizer = Tokenizer.load(tokenizer_path if tokenizer_path is not None else source)
         return from_pretrained(source, tokenizer=tokenizer), tokenizer
     if path.is_dir() or path.suffix == ".keras":
-        file = path / MODEL_FILE if path.is_dir() else path
+        file = path / KERAS_MODEL_FILE if path.is_dir() else path
         if not file.is_file():
             raise FileNotFoundError(f"MODEL: no such .keras file: {file}")
         model = keras.saving.load_model(file, compile=False)
         path = file.parent
     else:
         raise UsageError(
-            f"MODEL must be a run folder (with {MODEL_FILE}), a .keras file, a checkpoint folder or hf:ORG/NAME. "
-            f"Received: {source!r}"
+            f"MODEL must be a run folder (with {KERAS_MODEL_FILE}), a .keras file, a checkpoint folder or "
+            f"hf:ORG/NAME. Received: {source!r}"
         )
     if tokenizer_path is not None:
         return model, Tokenizer.load(tokenizer_path)
