@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kerazoo import hub
 from kerazoo._io import require_writable_folder
 from kerazoo.cli._common import UsageError, parse_settings
 
 
 def _convert(args) -> int:
-    from kerazoo import hub
     from kerazoo.models import convert, pretrained  # imports Keras
     from kerazoo.training.saving import save_model
 
