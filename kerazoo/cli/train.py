@@ -24,6 +24,11 @@ OPTIONS = (
     "data_dir",
     "download",
     "seed",
+    "pretrained",
+    "weights",
+    "freeze_backbone",
+    "unfreeze_after",
+    "lora_rank",
     "overwrite",
 )
 # Used when neither the command line nor --config says otherwise: the library's own defaults.
@@ -78,7 +83,8 @@ def add_commands(commands) -> None:
         "refused (--overwrite starts afresh there); --config OUTPUT/config.json repeats a run. With no "
         "--data each task trains on data that ships with the dependencies: image classifiers on digits, text "
         "classifiers on polarity, language models on lee, seq2seq models on the copy task.",
-        epilog="example: kerazoo train resnet18 --epochs 3 --set width=16 --output runs/resnet18",
+        epilog="examples: kerazoo train resnet18 --epochs 3 --set width=16 --output runs/resnet18; "
+        "kerazoo train transformer_classifier --from hf:google-bert/bert-base-uncased --data polarity",
     )
     train.add_argument("name", nargs="?", help="a registered model, e.g. resnet18, lstm_classifier, gpt")
     train.add_argument(
@@ -96,6 +102,38 @@ def add_commands(commands) -> None:
         help="text models: words | bpe:N | wordpiece:N | unigram:N (a subword tokenizer of N ids, trained on the "
         "training split and saved as tokenizer.json) | PATH (a saved tokenizer.json, vocab.txt, ...); default "
         "bpe:4000 (byte-level) for language models, words for classifiers and with --embeddings",
+    )
+    train.add_argument(
+        "--from",
+        dest="pretrained",
+        metavar="SOURCE",
+        help="fine-tune a checkpoint: hf:ORG/NAME[@REVISION] or a folder (a BERT for transformer_classifier, a "
+        "GPT-2 for gpt); its tokenizer prepares the text, and a classifier gets a fresh head of the data's classes",
+    )
+    train.add_argument(
+        "--weights",
+        metavar="SOURCE",
+        help="image models: start from pretrained weights, 'imagenet' (resnet50) or a timm checkpoint "
+        "(hf:timm/resnet50.a1_in1k), with a fresh head; images are prepared as the weights expect",
+    )
+    train.add_argument(
+        "--freeze-backbone",
+        action="store_const",
+        const=True,
+        help="with --from or --weights: train only the classifier head",
+    )
+    train.add_argument(
+        "--unfreeze-after",
+        type=int,
+        metavar="N",
+        help="with --freeze-backbone: after N epochs the whole model trains, at a tenth of the learning rate",
+    )
+    train.add_argument(
+        "--lora-rank",
+        type=int,
+        metavar="R",
+        help="with --from or --weights: Keras's LoRA of rank R on the Dense, EinsumDense and Embedding layers; "
+        "only the LoRA factors and the head train (model.keras holds them merged into the kernels)",
     )
     train.add_argument("--data-dir", help="where tensorflow-datasets keeps prepared datasets")
     train.add_argument(

@@ -124,7 +124,8 @@ def next_token_windows(texts, tokenizer, sequence_length: int):
     The texts are tokenized in one batch and joined into one stream, each followed by the tokenizer's end
     token (and the stream led by one), so every token of every text is a target and a text's end is
     predicted too. Windows of `sequence_length` do not overlap; the last is padded with 0, which the loss
-    ignores. Plain NumPy: no TensorFlow needed.
+    ignores, or, for a tokenizer without padding (GPT-2's, whose id 0 is "!"), left out. Plain NumPy: no
+    TensorFlow needed.
     """
     if tokenizer.end_id is None:
         raise ValueError(
@@ -135,6 +136,9 @@ def next_token_windows(texts, tokenizer, sequence_length: int):
     ids = tokenizer.token_ids(list(texts))
     stream = np.concatenate([end, *(piece for row in ids for piece in (np.asarray(row, dtype="int32"), end))])
     count = -(-(len(stream) - 1) // sequence_length)  # ceil: the last window is padded
+    if tokenizer.pad_id is None:
+        count = (len(stream) - 1) // sequence_length  # nothing to pad with: whole windows only
+        stream = stream[: count * sequence_length + 1]
     inputs = np.zeros(count * sequence_length, dtype="int32")
     targets = np.zeros(count * sequence_length, dtype="int32")
     inputs[: len(stream) - 1], targets[: len(stream) - 1] = stream[:-1], stream[1:]

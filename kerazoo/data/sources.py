@@ -292,12 +292,12 @@ def _language_modeling(name: str, source: str, options: ReadOptions) -> Splits:
     # The text in order: 80% of its words to train on, then 10% each for validation and test. Both paths
     # cut the same text, so runs with different tokenizers are scored on the same words.
     parts = split_text(offline.corpus_texts(name), ("train", "validation", "test"))
-    tokenizer = make_tokenizer(options.tokenizer, parts["train"])
+    tokenizer = make_tokenizer(options.tokenizer, parts["train"], unpadded=True)
     if tokenizer is None:
         metadata, windows, sizes = _word_windows(parts, options, length)
     else:
         _require_vocab_fits(tokenizer, options)
-        metadata = {"tokenizer": tokenizer}
+        metadata = {"tokenizer": tokenizer, "padding_id": tokenizer.pad_id}
         windows = {part: offline.next_token_windows(texts, tokenizer, length) for part, texts in parts.items()}
         sizes = {part: offline.text_size(texts) for part, texts in parts.items()}
     datasets = {}

@@ -62,7 +62,7 @@ def check_tokenizer(tokenizer, *, task: str, embeddings=None) -> None:
         raise ValueError(f"`tokenizer` must be {_SPELLING}, or a kerazoo.text.Tokenizer. Received: {tokenizer!r:.80}")
 
 
-def make_tokenizer(tokenizer, training_texts: Iterable[str], *, progress: bool = False):
+def make_tokenizer(tokenizer, training_texts: Iterable[str], *, progress: bool = False, unpadded: bool = False):
     """The tokenizer a spec names: None for "words" (the word path), else a `kerazoo.text.Tokenizer`.
 
     Args:
@@ -72,10 +72,12 @@ def make_tokenizer(tokenizer, training_texts: Iterable[str], *, progress: bool =
             or a `Tokenizer`, taken as it is (a resumed run's).
         training_texts: the training split's texts, read only when a tokenizer is trained.
         progress: show the trainer's progress bar.
+        unpadded: the data is never padded (a language model's windows of one stream of text), so a
+            tokenizer without a padding token (GPT-2's) serves as well.
 
     Raises:
         ValueError: for a spec that is none of these, or a tokenizer whose padding id is not 0 (the zoo's
-            models mask id 0 as padding; GPT-2's own vocabulary, whose id 0 is "!", cannot feed them).
+            models mask id 0 as padding; GPT-2's own vocabulary, whose id 0 is "!", cannot feed them padded).
     """
     if _is_tokenizer(tokenizer):
         made = tokenizer
@@ -90,7 +92,7 @@ def make_tokenizer(tokenizer, training_texts: Iterable[str], *, progress: bool =
         else:
             kind, vocab_size = spec
             made = _trained(Tokenizer, training_texts, kind=kind, vocab_size=vocab_size, progress=progress)
-    if made.pad_id != 0:
+    if made.pad_id != 0 and not (unpadded and made.pad_id is None):
         has = "no padding token" if made.pad_id is None else f"padding id {made.pad_id}"
         raise ValueError(
             f"`tokenizer` has {has}; kerazoo's models mask id 0 as padding, so the tokenizer must pad with 0 "

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from kerazoo._io import atomic_path
+from kerazoo.training.fine_tuning import lora_variables
 
 STATE_FILE = "checkpoint.json"
 
@@ -27,6 +28,10 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     e - 1: the part of epoch e done before the kill is replayed, nothing else. With `kerazoo.training.fit`'s
     array pipeline (batch order fixed by seed and epoch), the resumed run computes what an uninterrupted
     run would have.
+
+    A model with LoRA layers (`fine_tuning.enable_lora`) also keeps their weights unmerged in
+    `epochN.lora.npz`: Keras's weights file holds each kernel with its LoRA factors merged in and loads
+    them back as zeros, from which LoRA would not train on (both factors zero give both zero gradients).
     """
 
     def __init__(self, directory: str | os.PathLike, *, is_writer: bool = True):
@@ -66,6 +71,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             )
         for variable, value in zip(generators, random_states, strict=True):
             variable.assign(np.asarray(value, dtype=variable.dtype))
+        self._restore_lora(model, state)
         self.history = {name: list(values) for name, values in state.get("history", {}).items()}
         return epochs
 
@@ -86,16 +92,48 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             "history": self.history,
             "random_states": [keras.ops.convert_to_numpy(v).tolist() for v in _random_states(self.model)],
         }
+        adapted = lora_variables(self.model)
+        if adapted:
+            state["lora"] = name.replace(".weights.h5", ".lora.npz")
+            with atomic_path(self.directory / state["lora"]) as temporary, open(temporary, "wb") as file:
+                np.savez(file, *(keras.ops.convert_to_numpy(variable) for variable in adapted))
         with atomic_path(self.state_path) as temporary:
             temporary.write_text(json.dumps(state, indent=1), encoding="utf8")
         if previous and previous != name:
             (self.directory / previous).unlink(missing_ok=True)
+            (self.directory / previous.replace(".weights.h5", ".lora.npz")).unlink(missing_ok=True)
+
+    def _restore_lora(self, model: keras.Model, state: dict) -> None:
+        """The LoRA layers' unmerged weights, over the merged kernels and zeroed factors Keras loaded."""
+        adapted = lora_variables(model)
+        if not adapted and "lora" not in state:
+            return
+        if bool(adapted) != ("lora" in state):
+            which = (
+                "has LoRA layers and the checkpoint none" if adapted else "has no LoRA layers and the checkpoint has"
+            )
+            raise ValueError(f"{self.state_path} is of another model: this one {which}.")
+        with np.load(self.directory / state["lora"]) as arrays:
+            values = [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
+        if [tuple(value.shape) for value in values] != [tuple(variable.shape) for variable in adapted]:
+            raise ValueError(f"{self.state_path}'s LoRA weights are of another model (another rank or layers).")
+        for variable, value in zip(adapted, values, strict=True):
+            variable.assign(value)
 
     def _named_weights(self) -> str | None:
         try:
             return json.loads(self.state_path.read_text(encoding="utf8"))["weights"]
         except (OSError, ValueError, KeyError):
             return None
+
+
+def completed_epochs(directory: str | os.PathLike) -> int:
+    """The epochs the checkpoint in `directory` has completed: 0 where there is none (or none readable,
+    which `ResumableCheckpoint.restore` then reports)."""
+    try:
+        return int(json.loads((Path(directory) / STATE_FILE).read_text(encoding="utf8"))["epochs_completed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 def _random_states(model: keras.Model) -> list:

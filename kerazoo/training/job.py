@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from kerazoo.data import check_data_for_model, load_for_model
 from kerazoo.data.tokenization import WORDS, default_tokenizer
 from kerazoo.distribute.scope import KINDS, PRECISIONS
 from kerazoo.plots import plot_history
+from kerazoo.training import warm_start
 from kerazoo.training.pipeline import steps_per_epoch
 
 if TYPE_CHECKING:
@@ -47,10 +49,11 @@ RUN_CONTENTS = (
 RESUMABLE_CHANGES = ("epochs",)
 
 
-def _require_inputs_fed(network, info) -> None:
-    """The pipelines feed the inputs the registry describes; a setting that adds one is refused here."""
-    built = sorted(network.input) if isinstance(network.input, dict) else [network.input.name]
-    fed = sorted(spec.name for spec in info.inputs)
+def _require_inputs_fed(network, dataset) -> None:
+    """The pipelines feed the inputs the model takes; a setting that adds one is refused here."""
+    built = sorted(tensor.name for tensor in network.inputs)
+    fed = dataset.train_examples.element_spec[0]
+    fed = sorted(fed) if isinstance(fed, dict) else [network.inputs[0].name]
     if built != fed:
         raise ValueError(
             f"With these settings {network.name} takes inputs {built}; kerazoo train feeds {fed}. Build and fit "
@@ -58,14 +61,28 @@ def _require_inputs_fed(network, info) -> None:
         )
 
 
-def objective(info):
+def _require_padding_masked(network, dataset) -> None:
+    """Data that is never padded (a tokenizer without padding, whose id 0 is a real token) cannot feed a
+    model that masks id 0 as padding: it would hide every such token."""
+    if dataset.padding_id is not None:
+        return
+    masking = [layer.name for layer in network.layers if getattr(layer, "mask_zero", False)]
+    if masking:
+        raise ValueError(
+            f"`tokenizer` has no padding token, so its id 0 is a real token ({dataset.tokenizer.id_to_token(0)!r}), "
+            f"which {network.name}'s {masking[0]} masks as padding: build it with mask_zero=False (--set "
+            "mask_zero=False), or use a tokenizer that pads with 0."
+        )
+
+
+def objective(info, padding_id: int | None = 0):
     """The loss and metrics for a model's task and outputs: sparse labels, and for sequences next-token ids
-    with padding (id 0) left out of the loss."""
+    with padding (`padding_id`; None where the data is never padded) left out of the loss."""
     import keras
 
     loss = keras.losses.SparseCategoricalCrossentropy(
         from_logits=info.outputs == "logits",
-        ignore_class=0 if info.task in ("language-modeling", "seq2seq") else None,
+        ignore_class=padding_id if info.task in ("language-modeling", "seq2seq") else None,
     )
     return loss, [keras.metrics.SparseCategoricalAccuracy("accuracy")]
 
@@ -87,6 +104,11 @@ def train(
     data_dir: str | None = None,
     download: bool = True,
     seed: int = 0,
+    pretrained: str | None = None,
+    weights: str | None = None,
+    freeze_backbone: bool = False,
+    unfreeze_after: int | None = None,
+    lora_rank: int | None = None,
     overwrite: bool = False,
     callbacks: Sequence = (),
     verbose="auto",
@@ -118,6 +140,18 @@ def train(
             (`kerazoo.data.make_tokenizer`). None: byte-level BPE ("bpe:4000") for language models, words for
             text classifiers and wherever `embeddings` are given.
         data_dir, download: where tensorflow-datasets keeps prepared datasets, and whether it may download.
+        pretrained: a checkpoint to fine-tune, `hf:ORG/NAME[@REVISION]` or a folder (`models.from_pretrained`),
+            of the model named (a BERT checkpoint for transformer_classifier, GPT-2 for gpt). Its tokenizer
+            prepares the text (`tokenizer` may name a saved copy of it), and a classifier gets a fresh head
+            of the data's classes where the checkpoint has none.
+        weights: pretrained image weights, as the builder takes them ("imagenet" for resnet50, a timm
+            checkpoint `hf:timm/resnet50.a1_in1k` for the ResNets): every layer but a fresh head of the
+            data's classes; the images are prepared as the weights expect (`models.preprocess_input`).
+        freeze_backbone: train only the classifier head (`fine_tuning.freeze_backbone`).
+        unfreeze_after: with `freeze_backbone`, train the whole model after this many epochs, at a tenth of
+            the learning rate (its schedule started again), as Keras's transfer-learning guide does.
+        lora_rank: Keras's LoRA of this rank on the pretrained model (`fine_tuning.enable_lora`): only the
+            LoRA factors and the head train; `model.keras` holds the factors merged into the kernels.
         strategy, precision: as `kerazoo.distribute.scope`'s `kind` and `precision`.
         schedule: "constant", "cosine" or "transformer" (see `learning_rate_schedule`).
         overwrite: start afresh in a folder that holds another run (its run files are deleted).
@@ -131,6 +165,8 @@ def train(
     import keras
 
     from kerazoo import models
+    from kerazoo.training import fine_tuning
+    from kerazoo.training.checkpoint import completed_epochs
     from kerazoo.training.fitting import fit, remainder_policy
     from kerazoo.training.progress import CostEstimate
     from kerazoo.training.schedules import learning_rate_schedule
@@ -150,11 +186,16 @@ def train(
         "precision": precision,
         "embeddings": embeddings,
         # Recorded as resolved, so a run resumes with the tokenizer it started with whatever the default becomes.
-        "tokenizer": default_tokenizer(info.task, embeddings) if tokenizer is None else tokenizer,
+        "tokenizer": _resolved_tokenizer(info, tokenizer, embeddings, pretrained),
         "data_dir": data_dir,
         "download": download,
         "seed": seed,
         "settings": settings,
+        "pretrained": pretrained,
+        "weights": weights,
+        "freeze_backbone": freeze_backbone,
+        "unfreeze_after": unfreeze_after,
+        "lora_rank": lora_rank,
     }
     _require_valid_run(info, config)
     claim_folder(output, config, overwrite=overwrite)
@@ -163,24 +204,41 @@ def train(
     keras.utils.set_random_seed(seed)
     with distribute.scope(strategy, precision=precision) as dist:
         remainder = remainder_policy(dist)  # fit, left to its default, follows the same policy
+        text_tokenizer = saved_tokenizer or config["tokenizer"]
+        if pretrained is not None:
+            text_tokenizer = warm_start.checkpoint_tokenizer(pretrained, saved_tokenizer or tokenizer)
         dataset, arguments = load_for_model(
             info,
             data,
             settings=settings,
             batch_size=batch_size,
             embeddings=embeddings,
-            tokenizer=saved_tokenizer or config["tokenizer"],
+            tokenizer=text_tokenizer,
             seed=seed,
             drop_remainder=remainder == "drop",
             data_dir=data_dir,
             download=download,
         )
-        network = info.build(**arguments)
-        _require_inputs_fed(network, info)
+        if pretrained is not None:
+            network = warm_start.from_checkpoint(
+                info, pretrained, tokenizer=dataset.tokenizer, arguments=arguments, settings=settings
+            )
+        else:
+            network = info.build(**arguments)
+        if weights is not None:
+            warm_start.load_image_weights(network, info, weights, arguments)
+            dataset = warm_start.preprocessed_for(dataset, weights)
+        dataset = warm_start.fed_inputs(dataset, network)
+        _require_inputs_fed(network, dataset)
+        _require_padding_masked(network, dataset)
+        frozen = fine_tuning.freeze_backbone(network) if freeze_backbone else []
+        if lora_rank is not None:
+            fine_tuning.enable_lora(network, lora_rank)
         steps = steps_per_epoch(dataset.train_size, batch_size, remainder)
-        rate = learning_rate_schedule(schedule, learning_rate, total_steps=steps * epochs)
-        loss, metrics = objective(info)
-        network.compile(**dist.compile_kwargs(optimizer=keras.optimizers.Adam(rate), loss=loss, metrics=metrics))
+        # Frozen epochs first; after `unfreeze_after` the whole model trains on, at a tenth of the rate.
+        first_epochs = min(epochs, unfreeze_after) if unfreeze_after is not None else epochs
+        rate = learning_rate_schedule(schedule, learning_rate, total_steps=steps * first_epochs)
+        _compile_for_task(network, info, dataset, dist, rate)
     # The run is known to be valid only now: its data loaded and its model built.
     if dist.is_chief:
         if dataset.tokenizer is not None:  # before config.json, which says the run's files are complete
@@ -188,11 +246,8 @@ def train(
         with atomic_path(output / CONFIG_FILE) as temporary:
             temporary.write_text(json.dumps(config, indent=2), encoding="utf8")
     logs = [keras.callbacks.TensorBoard(str(output / LOGS_FOLDER))] if dist.is_chief and _has_tensorboard() else []
-    history = fit(
-        network,
-        dataset.train_examples,
+    fit_options = dict(
         batch_size=batch_size,
-        epochs=epochs,
         distribution=dist,
         callbacks=[CostEstimate(smaller=None if settings else _small_settings(info, arguments)), *callbacks, *logs],
         validation_data=dataset.validation,
@@ -200,6 +255,21 @@ def train(
         seed=seed,
         verbose=verbose,
     )
+    unfreezes = bool(frozen) and first_epochs < epochs
+    if not (unfreezes and completed_epochs(output / CHECKPOINT_FOLDER) >= first_epochs):
+        history = fit(network, dataset.train_examples, epochs=first_epochs, **fit_options)
+    if unfreezes:
+        logger.info("Unfreezing the backbone after epoch %d: the whole model trains on.", first_epochs)
+        fine_tuning.unfreeze(frozen)
+        # Keras fixes what trains when it compiles; the whole model's optimizer starts afresh.
+        rate = learning_rate_schedule(schedule, learning_rate / 10, total_steps=steps * (epochs - first_epochs))
+        with dist.variable_scope():
+            _compile_for_task(network, info, dataset, dist, rate)
+        with warnings.catch_warnings():
+            # The checkpoint of the last frozen epoch holds the head's optimizer state; the whole model's
+            # optimizer starts afresh, as it does in a run that is not interrupted.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            history = fit(network, dataset.train_examples, epochs=epochs, **fit_options)
     test = {key: float(value) for key, value in network.evaluate(dataset.test, verbose=0, return_dict=True).items()}
     if info.task == "language-modeling":
         test.update(language_model_scores(network, dataset, split="test"))
@@ -226,10 +296,35 @@ def _require_valid_run(info, config: Mapping) -> None:
     require_choice("strategy", config["strategy"], KINDS)
     require_choice("precision", config["precision"], PRECISIONS)
     require_seed(config["seed"])
+    if not isinstance(config["freeze_backbone"], bool):
+        raise TypeError(
+            f"`freeze_backbone` must be True or False. Received: freeze_backbone={config['freeze_backbone']!r}"
+        )
     info.check_arguments(config["settings"])  # unknown arguments, with the closest accepted ones
-    check_data_for_model(
-        info, config["data"], config["settings"], tokenizer=config["tokenizer"], embeddings=config["embeddings"]
+    warm_start.check_start(
+        info,
+        **{key: config[key] for key in ("pretrained", "weights", "tokenizer", "embeddings", "freeze_backbone")},
+        unfreeze_after=config["unfreeze_after"],
+        lora_rank=config["lora_rank"],
     )
+    # A checkpoint's tokenizer is loaded (and checked against it) when the model is.
+    tokenizer = config["tokenizer"] if config["pretrained"] is None else None
+    check_data_for_model(info, config["data"], config["settings"], tokenizer=tokenizer, embeddings=config["embeddings"])
+
+
+def _resolved_tokenizer(info, tokenizer, embeddings, pretrained):
+    """The tokenizer a run reads text with: the one named, a checkpoint's own, or the task's default."""
+    if tokenizer is not None:
+        return tokenizer
+    return pretrained if pretrained is not None else default_tokenizer(info.task, embeddings)
+
+
+def _compile_for_task(network, info, dataset, dist, rate) -> None:
+    """Compiles `network` with Adam at `rate` and its task's loss and metrics (`objective`), as `dist` wants."""
+    import keras
+
+    loss, metrics = objective(info, dataset.padding_id)
+    network.compile(**dist.compile_kwargs(optimizer=keras.optimizers.Adam(rate), loss=loss, metrics=metrics))
 
 
 def claim_folder(output: Path, config: Mapping, *, overwrite: bool = False) -> None:

@@ -76,7 +76,7 @@ def test_scores_divide_one_total_log_likelihood_by_tokens_words_and_characters()
     y = np.array([[3, 4, 5, 6], [7, 8, 0, 0]])  # 6 targets; the padding (0) is not scored
     split = [(np.ones_like(y), y)]
     fake = types.SimpleNamespace(
-        task="language-modeling", test=split, text_sizes={"test": {"words": 3, "characters": 20}}
+        task="language-modeling", test=split, text_sizes={"test": {"words": 3, "characters": 20}}, padding_id=0
     )
     scores = training.language_model_scores(uniform, fake)
     total = 6 * math.log(vocab_size)  # every target costs ln 16 under uniform logits

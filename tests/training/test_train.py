@@ -84,10 +84,6 @@ def test_config_json_repeats_a_run_and_the_command_line_overrides_it(tmp_path, c
         (["lenet5", "--batch-size", "5000"], "`--batch-size` (5000) is larger than the training set of 'digits'"),
         (["lenet5", "--data", "tfds:mnist", "--no-download"], "tfds:mnist is not available offline"),
         (
-            ["transformer_classifier", "--set", "num_segments=2"],
-            "takes inputs ['segment_ids', 'tokens']; kerazoo train feeds ['tokens']",
-        ),
-        (
             ["lstm_classifier", "--embeddings", "w2v", "--tokenizer", "bpe:300"],
             "`--embeddings` are Word2Vec vectors, one per word: they need `--tokenizer` words. Received: "
             "--tokenizer='bpe:300' with --embeddings='w2v'",
