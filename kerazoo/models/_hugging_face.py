@@ -108,8 +108,12 @@ def _gpt2_from_hugging_face(config, arrays, origin):
 
 
 def _bert_from_hugging_face(config, arrays, origin):
-    # BertFor... models save under "bert."; older checkpoints also store the position_ids buffer.
-    arrays = {key.removeprefix("bert."): value for key, value in arrays.items()}
+    # BertFor... models save under "bert."; older checkpoints also store the position_ids buffer, name
+    # their LayerNorms' weights TensorFlow's way (gamma, beta: bert-base-uncased's file on the Hub does),
+    # and BertForPreTraining's carry its masked-word and next-sentence heads (cls.*), which a classifier
+    # has no place for: BertForSequenceClassification.from_pretrained leaves them out too.
+    arrays = {_current_norm_name(key.removeprefix("bert.")): value for key, value in arrays.items()}
+    arrays = {key: value for key, value in arrays.items() if not key.startswith("cls.")}
     arrays.pop("embeddings.position_ids", None)
     checkpoint = Checkpoint(arrays, origin, has_head="classifier.weight" in arrays)
     dim, heads = config["hidden_size"], config["num_attention_heads"]
@@ -282,6 +286,14 @@ def _layer_number(layer: str, stack: str) -> int:
 
 
 _NORM = {"gamma": "weight", "beta": "bias"}
+
+
+def _current_norm_name(key: str) -> str:
+    """`LayerNorm.gamma` / `LayerNorm.beta`, as checkpoints converted from TensorFlow name them, as
+    `LayerNorm.weight` / `LayerNorm.bias`."""
+    return re.sub(r"(LayerNorm)\.(gamma|beta)$", lambda match: f"{match[1]}.{_NORM[match[2]]}", key)
+
+
 _LINEAR = {"kernel": "weight", "bias": "bias"}
 HUGGING_FACE = {"gpt2": _gpt2_from_hugging_face, "bert": _bert_from_hugging_face, "marian": _marian_from_hugging_face}
 HUGGING_FACE_TARGETS = {"gpt2": "gpt", "bert": "transformer_classifier", "marian": "transformer_seq2seq"}

@@ -423,3 +423,23 @@ def test_from_pretrained_through_the_hub_gives_transformers_logits(hf, tmp_path,
     again = models.from_pretrained(f"hf:transformers/{kind}")  # from the cached conversion
     inputs = ids if kind == "gpt2" else {"tokens": ids, "segment_ids": reference["segments"].astype("int32")}
     np.testing.assert_array_equal(np.asarray(again(inputs)), np.asarray(model(inputs)))
+
+
+def test_a_bert_pretraining_checkpoint_in_tensorflow_names_converts_as_the_current_layout(tmp_path):
+    """bert-base-uncased's model.safetensors on the Hub: BertForPreTraining under "bert.", its LayerNorms'
+    weights named gamma and beta, and the pre-training heads (cls.*) beside it."""
+    current = bert_arrays()
+    old = {}
+    for name, value in current.items():
+        name = f"bert.{name}".replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")
+        old[name] = value
+    rng = np.random.default_rng(1)
+    old.update({"cls.predictions.bias": rng.normal(size=20), "cls.seq_relationship.weight": rng.normal(size=(2, 4))})
+    old = {name: np.asarray(value, "float32") for name, value in old.items()}
+    expected = convert.from_hugging_face(write_checkpoint(tmp_path / "current", BERT_CONFIG, current))
+    model = convert.from_hugging_face(write_checkpoint(tmp_path / "old", BERT_CONFIG, old))
+    for output in ("sequence_output", "pooled_output"):
+        np.testing.assert_array_equal(
+            np.asarray(model({"tokens": IDS, "segment_ids": np.zeros_like(IDS)})[output]),
+            np.asarray(expected({"tokens": IDS, "segment_ids": np.zeros_like(IDS)})[output]),
+        )
