@@ -83,6 +83,13 @@ NOT_RUN = {
     "runs it against a local Hub serving a tiny checkpoint",
     "python examples/gpt_story.py": "downloads GPT-2 (550 MB) from the Hub; tests/test_examples.py runs it against "
     "a local Hub serving a tiny checkpoint",
+    "kerazoo train transformer_classifier --from hf:": "downloads BERT (440 MB) from the Hub; "
+    "tests/training/test_fine_tune.py runs --from, --freeze-backbone, --unfreeze-after and --lora-rank on a tiny "
+    "BERT checkpoint folder",
+    "kerazoo train gpt --from hf:": "downloads GPT-2 (550 MB) from the Hub; tests/training/test_fine_tune.py "
+    "continues a tiny GPT-2 checkpoint's pre-training on lee",
+    "kerazoo train resnet50 --weights imagenet": "downloads keras.applications' ResNet-50 weights (100 MB); "
+    "tests/training/test_fine_tune.py starts a ResNet-50 from a random file of that kind in the Keras cache",
     "python -m benchmarks": "the suites take 15 minutes or a GPU; tests/test_benchmarks.py runs each at --quick "
     "in the slow pass",
 }
