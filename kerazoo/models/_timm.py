@@ -146,19 +146,17 @@ def load(model, checkpoint: TimmResNet) -> None:
     transplant(model, arrays, fetch)
 
 
-def preprocessing(source):
-    """The checkpoint's preprocessing, from its config.json's pretrained_cfg (only config.json is fetched)."""
-    from kerazoo.models.imagenet import Preprocessing
-
+def preprocessing_settings(source) -> dict:
+    """The checkpoint's normalization and evaluation size, from its config.json's pretrained_cfg (only
+    config.json is fetched), as `imagenet.Preprocessing`'s fields of its "normalize" mode."""
     folder = hub.resolve(source, files=("config.json",))
     config = read_config(folder, source)
     cfg = config.get("pretrained_cfg", config)
     size = tuple(cfg.get("input_size", (3, 224, 224)))[1:]
-    return Preprocessing(
-        "normalize",
-        mean=tuple(cfg.get("mean", (0.485, 0.456, 0.406))),
-        std=tuple(cfg.get("std", (0.229, 0.224, 0.225))),
-        input_size=size,
-        interpolation=cfg.get("interpolation", "bilinear"),
-        crop_pct=cfg.get("crop_pct", 0.875),
-    )
+    return {
+        "mean": tuple(cfg.get("mean", (0.485, 0.456, 0.406))),
+        "std": tuple(cfg.get("std", (0.229, 0.224, 0.225))),
+        "input_size": size,
+        "interpolation": cfg.get("interpolation", "bilinear"),
+        "crop_pct": cfg.get("crop_pct", 0.875),
+    }

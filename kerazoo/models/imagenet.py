@@ -25,6 +25,7 @@ import numpy as np
 
 from kerazoo import hub
 from kerazoo._io import atomic_path
+from kerazoo.models import _timm
 
 # keras.applications' origins and hashes (keras/src/applications/resnet.py, imagenet_utils.py); a test
 # checks they are still Keras's own.
@@ -69,9 +70,7 @@ def preprocessing(name) -> Preprocessing:
     if name in ("imagenet", "resnet50"):
         return Preprocessing("caffe")
     if hub.is_hub_source(name) or (isinstance(name, (str, os.PathLike)) and os.path.isdir(name)):
-        from kerazoo.models import _timm
-
-        return _timm.preprocessing(name)
+        return Preprocessing("normalize", **_timm.preprocessing_settings(name))
     raise ValueError(
         "`name` must be the weights the model was built with: 'imagenet' (keras.applications' ResNet50; "
         f"'resnet50' says the same), or a timm checkpoint's hf:ORG/NAME or folder. Received: name={name!r}"
