@@ -15,7 +15,7 @@ from kerazoo import blocks, hub, names
 from kerazoo._validation import require_positive_int
 from kerazoo.models import _timm, imagenet
 from kerazoo.models._common import check_image_head, image_input, image_model
-from kerazoo.models._transplant import Checkpoint, transplant
+from kerazoo.models._keras_applications import load_keras_applications, reference_resnet50
 from kerazoo.models.registry import image_input_spec, register
 
 # 64x64, not the 32x32 minimum: the last stage then keeps 2x2 maps, so training-mode batch normalization
@@ -213,12 +213,8 @@ def _pretrained(weights, name, *, variant, width, include_top, classes, image):
         _require_layout(weights, "v1", 64, variant=variant, width=width)
         path = imagenet.resnet50_file(include_top)
 
-        def load(model):
-            from kerazoo.models.convert import from_keras_applications
-
-            converted = from_keras_applications(path)
-            arrays = {w.path: w.numpy() for w in converted.weights}  # the same layer names: v1, the same top
-            transplant(model, Checkpoint(arrays, str(path), has_head=include_top), lambda p: p)
+        def load(model):  # v1 at width 64, with the file's top (or none): keras.applications' own layers
+            load_keras_applications(model, reference_resnet50(path))
 
         return "v1", 64, load
     checkpoint = _timm.TimmResNet(weights)

@@ -22,8 +22,8 @@ import numpy as np
 
 from kerazoo import models, names
 from kerazoo.layers import gelu_tanh
-from kerazoo.models._common import h5_variable_shapes
 from kerazoo.models._hugging_face import HUGGING_FACE, HUGGING_FACE_TARGETS, read_hugging_face_weights
+from kerazoo.models._keras_applications import load_keras_applications, reference_resnet50
 from kerazoo.models._transplant import Checkpoint, build_for_checkpoint, renamer, transplant
 
 
@@ -43,7 +43,7 @@ def from_keras_applications(source, *, input_shape=None):
     Returns:
         The zoo model, with the top (1000 classes, softmax) when the source has one, else `include_top=False`.
     """
-    reference = _reference_resnet50(source, input_shape)
+    reference = reference_resnet50(source, input_shape)
     top = any(layer.name == names.HEAD for layer in reference.layers)
     shape = tuple(input_shape or reference.input_shape[1:])
     if top:
@@ -52,81 +52,8 @@ def from_keras_applications(source, *, input_shape=None):
         model = models.resnet50(variant="v1", input_shape=shape, classes=classes, classifier_activation=activation)
     else:
         model = models.resnet50(variant="v1", input_shape=shape, include_top=False)
-    sources = {layer.name: layer for layer in reference.layers if layer.weights}
-    used = set()
-    for layer in model.layers:
-        if not layer.weights or isinstance(layer, keras.layers.BatchNormalization):
-            continue
-        name = _keras_applications_name(layer.name)
-        if name not in sources:
-            raise ValueError(f"The source model has no layer {name!r} for {layer.name!r}; is it a ResNet50?")
-        if isinstance(layer, keras.layers.Conv2D):
-            _fold_conv(layer, sources[name], model, sources)
-            used.update({name, _batch_norm_of(name)})
-        else:
-            _copy(layer, sources[name].get_weights(), name)
-            used.add(name)
-    unused = sorted(set(sources) - used)
-    if unused:
-        raise ValueError(f"These source layers found no place in resnet50: {', '.join(unused)}")
+    load_keras_applications(model, reference)
     return model
-
-
-def _keras_applications_name(name: str) -> str:
-    """kerazoo's projection shortcut is keras.applications' unit part "0"."""
-    return name.replace(f"_{names.PROJECTION}_", "_0_")
-
-
-def _batch_norm_of(conv_name: str) -> str:
-    """The batch normalization after a `conv_bn_act`'s convolution."""
-    return conv_name.removesuffix(f"_{names.CONV}") + f"_{names.BATCH_NORM}"
-
-
-def _reference_resnet50(source, input_shape):
-    if isinstance(source, keras.Model):
-        return source
-    path = Path(os.path.expanduser(os.fspath(source)))
-    if not path.is_file():
-        raise FileNotFoundError(f"`source` is neither a keras.applications model nor a file: {str(path)!r}")
-    top = "notop" not in path.name
-    reference = keras.applications.ResNet50(
-        weights=None, include_top=top, input_shape=tuple(input_shape) if input_shape else None
-    )
-    not_resnet50 = f"{str(path)!r} is not a keras.applications ResNet50 weights file"
-    try:
-        found = sorted(shape for shapes in h5_variable_shapes(path).values() for shape in shapes)
-    except OSError as error:
-        raise ValueError(f"{not_resnet50} ({type(error).__name__}: {error})") from None
-    # Keras only warns about weights a file lacks and leaves them random; compare every shape first.
-    if found != sorted(tuple(w.shape) for w in reference.weights):
-        raise ValueError(
-            f"{not_resnet50}{'' if top else ' without its top'}: it holds {len(found)} arrays, ResNet50 has "
-            f"{len(reference.weights)} of other shapes."
-        )
-    reference.load_weights(str(path))
-    return reference
-
-
-def _fold_conv(layer, conv, model, sources) -> None:
-    """The source convolution's kernel, and its bias folded into the following batch normalization."""
-    kernel, bias = conv.get_weights()
-    _copy(layer, [kernel], conv.name)
-    source_bn = sources[_batch_norm_of(conv.name)]
-    target_bn = model.get_layer(_batch_norm_of(layer.name))
-    gamma, beta, mean, variance = source_bn.get_weights()
-    folded = [gamma, beta, mean - bias, variance + source_bn.epsilon - target_bn.epsilon]
-    _copy(target_bn, folded, source_bn.name)
-
-
-def _copy(layer, values, source_name: str) -> None:
-    expected = [tuple(w.shape) for w in layer.weights]
-    found = [tuple(np.shape(v)) for v in values]
-    if expected != found:
-        raise ValueError(
-            f"Source layer {source_name!r} holds shapes {found}; kerazoo's {layer.name!r} needs {expected}. "
-            "Is the source another size or class count?"
-        )
-    layer.set_weights(values)
 
 
 def convert(source, *, to: str | None = None, **options):
