@@ -292,3 +292,29 @@ def test_imagenet_weights_start_a_resnet50_whose_frozen_backbone_keeps_them(tmp_
     assert not moved(imagenet_file, after)
     assert after[f"{names.HEAD}/kernel"].shape == (2048, 10)  # digits' ten classes
     assert json.loads((tmp_path / "config.json").read_text())["weights"] == "imagenet"
+
+
+@pytest.mark.slow
+def test_a_lora_model_saved_merged_computes_in_a_fresh_process_what_it_computed_unmerged(tmp_path, bert):
+    import subprocess
+    import sys
+
+    keras.utils.set_random_seed(0)
+    model = models.from_pretrained(str(bert), num_classes=2, max_length=32)
+    training.enable_lora(model, 2)
+    tokens = np.random.default_rng(0).integers(1, CONFIG["vocab_size"], (32, 32)).astype("int32")
+    inputs = {"tokens": tokens, "segment_ids": np.zeros_like(tokens)}
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(inputs, np.arange(32) % 2, epochs=2, verbose=0)  # the factors move off their zero start
+    expected = np.asarray(model(inputs))
+    model.save(tmp_path / "model.keras")
+    np.save(tmp_path / "tokens.npy", tokens)
+    script = (
+        "import sys, numpy as np, keras, kerazoo\n"
+        "model = keras.saving.load_model(sys.argv[1] + '/model.keras')\n"
+        "tokens = np.load(sys.argv[1] + '/tokens.npy')\n"
+        "np.save(sys.argv[1] + '/outputs.npy', np.asarray(model({'tokens': tokens, 'segment_ids': 0 * tokens})))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "outputs.npy"), expected, atol=1e-6)
