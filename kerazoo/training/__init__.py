@@ -1,6 +1,6 @@
 """Training shared by the command line, the examples and the notebooks: `fit` on any distribution setup,
-resumable checkpoints and saving, fine-tuning (a frozen backbone, Keras's LoRA), language models' scores that compare across tokenizers (the figures of a
-run are `kerazoo.plots`)."""
+resumable checkpoints and saving, fine-tuning (a frozen backbone, Keras's LoRA), language models' scores
+that compare across tokenizers (the figures of a run are `kerazoo.plots`)."""
 
 from kerazoo import _lazy
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from kerazoo import names
 from kerazoo._validation import require_positive_int
+from kerazoo.data.tokenization import SUBWORD_KINDS, WORDS
 
 # Tasks whose models a text checkpoint starts (BERT classifiers, GPT language models, Marian translation).
 CHECKPOINT_TASKS = ("text-classification", "language-modeling")
@@ -61,8 +62,7 @@ def check_start(
 
 
 def _check_checkpoint(info, source, *, tokenizer, embeddings) -> None:
-    from kerazoo.data.tokenization import SUBWORD_KINDS, WORDS
-    from kerazoo.models.pretrained import zoo_model_of
+    from kerazoo.models.pretrained import zoo_model_of  # imports Keras
 
     if info.task not in CHECKPOINT_TASKS:
         raise ValueError(
