@@ -261,19 +261,15 @@ def _check_padding(gate: _Gate, model, specs, inputs, outputs) -> float:
     padded_outputs = _forward(model, padded_inputs)
     if outputs.ndim >= 3 and padded_outputs.shape[1] != outputs.shape[1]:
         padded_outputs = padded_outputs[:, : outputs.shape[1]]
-    gate.expect(
-        padded_outputs.shape == outputs.shape,
+    return _expect_close(
+        gate,
         "padding",
-        f"the padded output shape is {padded_outputs.shape}, expected {outputs.shape}",
+        padded_outputs,
+        outputs,
+        PADDING_TOLERANCE,
+        shape=f"the padded output shape is {padded_outputs.shape}",
+        difference=f"appending {PADDING_STEPS} padding steps changed the outputs at real positions by",
     )
-    error = _max_error(padded_outputs, outputs)
-    gate.expect(
-        error < PADDING_TOLERANCE,
-        "padding",
-        f"appending {PADDING_STEPS} padding steps changed the outputs at real positions by {error:.3g} "
-        f"(allowed {PADDING_TOLERANCE})",
-    )
-    return error
 
 
 def _check_mixed_forward(gate: _Gate, build, model, inputs, outputs, policy):
@@ -370,17 +366,23 @@ def _check_fresh_process_reload(gate: _Gate, model, inputs, outputs, own_objects
             reloaded = _reload_worker().predict(model_path, inputs, folder, modules)
         except _ReloadError as error:
             raise gate.failure("fresh-process reload", str(error)) from None
-    gate.expect(
-        reloaded.shape == outputs.shape,
+    return _expect_close(
+        gate,
         "fresh-process reload",
-        f"the reloaded model's output shape is {reloaded.shape}, expected {outputs.shape}",
+        reloaded,
+        outputs,
+        RELOAD_TOLERANCE,
+        shape=f"the reloaded model's output shape is {reloaded.shape}",
+        difference="the outputs of the model reloaded in a fresh process differ by",
     )
-    error = _max_error(reloaded, outputs)
-    gate.expect(
-        error < RELOAD_TOLERANCE,
-        "fresh-process reload",
-        f"the outputs of the model reloaded in a fresh process differ by {error:.3g} (allowed {RELOAD_TOLERANCE})",
-    )
+
+
+def _expect_close(gate: _Gate, check: str, got, expected, tolerance: float, *, shape: str, difference: str) -> float:
+    """Fails `check` unless `got` has `expected`'s shape and is within `tolerance` of it; returns the error.
+    `shape` and `difference` begin the two messages, which end with what was expected and the error."""
+    gate.expect(got.shape == expected.shape, check, f"{shape}, expected {expected.shape}")
+    error = _max_error(got, expected)
+    gate.expect(error < tolerance, check, f"{difference} {error:.3g} (allowed {tolerance})")
     return error
 
 
