@@ -358,6 +358,42 @@ def test_nucleus_sampling_draws_from_the_most_likely_tokens_that_reach_top_p(top
     assert set(drawn.tolist()) == {int(order[i]) for i in nucleus}
 
 
+def draws(probabilities, rows=20000, **limits) -> np.ndarray:
+    """How often `choose` draws each token, over `rows` rows that all have these probabilities."""
+    with np.errstate(divide="ignore"):  # a probability of 0 is a logit of -inf
+        logits = np.tile(np.log(np.asarray(probabilities, "float32")), (rows, 1))
+    generator = keras.random.SeedGenerator(0)
+    seed = keras.ops.convert_to_tensor([3, 4], generator.state.dtype)
+    drawn = keras.ops.convert_to_numpy(choose(keras.ops.convert_to_tensor(logits), generator, seed, **limits))
+    return np.bincount(drawn, minlength=len(probabilities)) / rows
+
+
+def test_sampling_draws_each_token_as_often_as_its_probability():
+    probabilities = np.array([0.05, 0.4, 0.0, 0.25, 0.3])
+    np.testing.assert_allclose(draws(probabilities), probabilities, atol=0.015)
+
+
+def test_nucleus_sampling_draws_the_nucleus_in_proportion_to_the_probabilities():
+    """0.4, 0.3, 0.2 reach 0.75: drawn 4/9, 3/9 and 2/9 of the time; 0.1 never."""
+    np.testing.assert_allclose(draws([0.2, 0.1, 0.4, 0.3], top_p=0.75), [2 / 9, 0, 4 / 9, 3 / 9], atol=0.015)
+
+
+def test_a_small_nucleus_in_a_flat_distribution_is_drawn_in_proportion():
+    """Candidates drawn from the whole distribution are rarely in a 9% nucleus: most rows draw from the
+    nucleus found by bisection instead, with the same probabilities."""
+    probabilities = np.full(93, 0.01)
+    probabilities[[7, 50]] = 0.05, 0.04
+    expected = np.zeros(93)
+    expected[[7, 50]] = 5 / 9, 4 / 9
+    np.testing.assert_allclose(draws(probabilities, top_p=0.08), expected, atol=0.015)
+
+
+@pytest.mark.parametrize("limits", [{"top_k": 2}, {"top_p": 0.5}])
+def test_tokens_as_likely_as_the_last_one_kept_are_kept_too(limits):
+    """0.4 and one 0.2 are the two most likely and reach 0.5; the other two 0.2s tie with it."""
+    np.testing.assert_allclose(draws([0.2, 0.4, 0.2, 0.2], **limits), [0.2, 0.4, 0.2, 0.2], atol=0.015)
+
+
 def test_sampling_runs_on_the_device_in_one_call(gpt, monkeypatch):
     """No trip to the host per token: the whole sampled continuation is one call of the compiled loop."""
     calls = []
