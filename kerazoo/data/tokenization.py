@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -91,7 +90,7 @@ def make_tokenizer(tokenizer, training_texts: Iterable[str], *, progress: bool =
             made = Tokenizer.load(spec)
         else:
             kind, vocab_size = spec
-            made = _trained(Tokenizer, training_texts, kind=kind, vocab_size=vocab_size, progress=progress)
+            made = Tokenizer.train(training_texts, kind=kind, vocab_size=vocab_size, progress=progress)
     if made.pad_id != 0 and not (unpadded and made.pad_id is None):
         has = "no padding token" if made.pad_id is None else f"padding id {made.pad_id}"
         raise ValueError(
@@ -116,18 +115,6 @@ def _parse(spec: str) -> str | tuple[str, int] | Path:
     kind = spec.partition(":")[0]
     hint = f" Give the vocabulary size, e.g. {kind}:8000." if kind in SUBWORD_KINDS else ""
     raise ValueError(f"`tokenizer` must be {_SPELLING} (none exists there).{hint} Received: tokenizer={spec!r}")
-
-
-def _trained(tokenizer_class, texts: Iterable[str], **options):
-    """`Tokenizer.train` on in-memory texts. It reads corpora (files, folders), and token lists would lose
-    their spacing, so the texts go through a temporary file, one text a line."""
-    with tempfile.TemporaryDirectory(prefix="kerazoo-tokenizer-") as folder:
-        path = Path(folder) / "training.txt"
-        with open(path, "w", encoding="utf8") as file:
-            for text in texts:
-                file.write(text)
-                file.write("\n")
-        return tokenizer_class.train(path, **options)
 
 
 def _is_tokenizer(value) -> bool:

@@ -2,6 +2,7 @@
 
 words("Don't panic!")                                   # ["don't", "panic"]: kerazoo's one definition of a word
 tok = Tokenizer.train("corpus/", kind="bpe", vocab_size=8000)   # any embeddings.Corpus source, streamed
+tok = Tokenizer.train(texts, kind="bpe", vocab_size=8000)       # or a list or generator of strings
 tok = Tokenizer.load("gpt2/")                          # tokenizer.json, vocab.json + merges.txt, vocab.txt, .model
 batch = tok.encode(["a text", "another"], max_length=128)   # {"tokens": int32 (2, n)}: model(batch) works
 tok.decode(batch["tokens"])                            # ["a text", "another"]

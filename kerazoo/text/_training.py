@@ -9,6 +9,11 @@ Every kind puts its padding token at id 0, where the zoo's models (`mask_zero=Tr
 
 from __future__ import annotations
 
+import glob
+import itertools
+import os
+from collections.abc import Iterable, Iterator, Sized
+
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 KINDS = ("bpe", "wordpiece", "unigram")
@@ -25,6 +30,68 @@ _BYTES = 256  # the byte-level alphabet, in every byte-level BPE vocabulary
 def minimum_vocab_size(kind: str, special_tokens: list[str]) -> int:
     """The smallest vocabulary `kind` can have: byte-level BPE always holds all 256 bytes."""
     return len(special_tokens) + (_BYTES if kind == "bpe" else 1)
+
+
+def training_texts(corpus) -> tuple[Iterator[str], int | None]:
+    """What `Tokenizer.train` reads from `corpus`, and how many texts that is where known (for the progress
+    bar): an `embeddings.Corpus`'s texts, those of the path, folder or glob a string or PathLike names, or
+    the texts of any other iterable (a list or generator of strings).
+
+    Raises:
+        ValueError: a string that names no file, folder or glob match (it could be a mistyped path or a text
+            meant to be trained on: refused, not guessed), or texts whose first names a file (a list of paths,
+            which `embeddings.Corpus` reads).
+        TypeError: an iterable holding something other than strings, or not an iterable at all.
+    """
+    from kerazoo.embeddings.corpus import Corpus
+
+    if isinstance(corpus, Corpus):
+        return corpus.texts(), None
+    if isinstance(corpus, str) and not _names_files(corpus):
+        raise ValueError(
+            "`corpus` is a string that names no file, folder or glob match, so it is neither a corpus nor "
+            "(it would be ambiguous) a text: for a corpus, check the path; to train on texts held in memory, "
+            f"pass a list of them, e.g. corpus=[text]. Received: corpus={corpus!r:.80}"
+        )
+    if isinstance(corpus, (str, os.PathLike)):
+        return Corpus(corpus).texts(), None
+    if isinstance(corpus, (bytes, bytearray)) or not isinstance(corpus, Iterable):
+        raise TypeError(
+            "`corpus` must be an embeddings.Corpus, a path, folder or glob, or an iterable of texts (strings). "
+            f"Received: {type(corpus).__name__}"
+        )
+    return _strings(corpus), len(corpus) if isinstance(corpus, Sized) else None
+
+
+def _names_files(source: str) -> bool:
+    return os.path.exists(source) or (any(ch in source for ch in "*?[") and bool(glob.glob(source, recursive=True)))
+
+
+_NONE = object()
+
+
+def _names_a_file(text: str) -> bool:
+    """A file, or a folder other than the likes of "." and "/", which are texts too."""
+    return os.path.isfile(text) or (os.path.isdir(text) and any(ch.isalnum() for ch in text))
+
+
+def _strings(texts: Iterable) -> Iterator[str]:
+    """The texts, checked as they stream: strings only, and a first one that is not the name of a file."""
+    texts = iter(texts)
+    first = next(texts, _NONE)
+    if isinstance(first, str) and _names_a_file(first):
+        raise ValueError(
+            f"`corpus` holds texts, and its first ({first!r:.80}) names a file or folder: to train on files, "
+            "pass one path or glob, or embeddings.Corpus([...]) for several."
+        )
+    for index, text in enumerate(itertools.chain([] if first is _NONE else [first], texts)):
+        if not isinstance(text, str):
+            raise TypeError(
+                f"`corpus` holds texts, so each item must be a string. Received {type(text).__name__} at index "
+                f"{index}: for several files pass embeddings.Corpus([...]), for token lists "
+                "embeddings.Corpus(token_lists)."
+            )
+        yield text
 
 
 def untrained(kind: str, *, vocab_size: int, lowercase: bool, special_tokens: list[str], progress: bool):

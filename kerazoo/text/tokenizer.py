@@ -62,11 +62,14 @@ class Tokenizer:
         special_tokens: Sequence[str] | None = None,
         progress: bool = True,
     ) -> Tokenizer:
-        """A tokenizer of `kind` trained on `corpus`, which is streamed, never held in memory.
+        """A tokenizer of `kind` trained on `corpus`: files streamed, never held in memory, or texts.
 
         Args:
-            corpus: an `embeddings.Corpus`, or anything it reads: text files (one text a line), folders,
-                globs, .gz/.bz2 files, Wikipedia XML dumps.
+            corpus: a path (str or PathLike) to anything `embeddings.Corpus` reads (text files, one text a
+                line, folders, globs, .gz/.bz2 files, Wikipedia XML dumps), an `embeddings.Corpus`, or any
+                other iterable of texts (a list or generator of strings; each text is one, newlines and
+                all). A string that names no file, folder or glob match is refused rather than read as a
+                text: pass `[text]` for that.
             kind: "bpe" (GPT-2's byte-level BPE: no unknown token), "wordpiece" (BERT's) or "unigram"
                 (SentencePiece's, as T5 uses it).
             vocab_size: the most tokens the vocabulary holds, special tokens included.
@@ -84,13 +87,11 @@ class Tokenizer:
                 f"`vocab_size` must be at least {smallest} for kind={kind!r} with {len(specials)} special tokens"
                 f"{' (and all 256 bytes)' if kind == 'bpe' else ''}. Received: vocab_size={vocab_size}"
             )
-        from kerazoo.embeddings.corpus import Corpus
-
-        texts = (corpus if isinstance(corpus, Corpus) else Corpus(corpus)).texts()
+        texts, length = _training.training_texts(corpus)
         backend, trainer = _training.untrained(
             kind, vocab_size=vocab_size, lowercase=lowercase, special_tokens=specials, progress=progress
         )
-        backend.train_from_iterator(texts, trainer)
+        backend.train_from_iterator(texts, trainer, length=length)
         if backend.get_vocab_size() > vocab_size:  # WordPiece keeps every character it saw, however many
             raise ValueError(
                 f"`vocab_size` is too small for this corpus: its characters alone make {backend.get_vocab_size()} "

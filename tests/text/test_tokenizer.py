@@ -102,6 +102,56 @@ def test_saving_and_loading_keeps_every_id(trained, tmp_path):
         )
 
 
+def lee_lines() -> list[str]:
+    """The Lee corpus's texts as `embeddings.Corpus` reads them from the file: one a line, blank lines left out."""
+    with open(LEE, encoding="utf8") as lee:
+        return [line.rstrip("\r\n") for line in lee if line.strip()]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_training_on_a_list_of_texts_learns_what_training_on_a_file_of_them_learns(kind):
+    """The same tokens, and the same tokens for each text. (WordPiece and Unigram number the characters that
+    tie in frequency in another order at every training, from the same file too: their ids are not compared.)"""
+    from_file = text.Tokenizer.train(LEE, kind=kind, vocab_size=600, progress=False)
+    from_list = text.Tokenizer.train(lee_lines(), kind=kind, vocab_size=600, progress=False)
+
+    assert set(from_list.backend.get_vocab()) == set(from_file.backend.get_vocab())
+    assert [from_list.backend.encode(t).tokens for t in HELD_OUT] == [
+        from_file.backend.encode(t).tokens for t in HELD_OUT
+    ]
+
+
+def test_a_bpe_trained_on_a_list_of_texts_has_the_ids_of_one_trained_on_a_file_of_them():
+    from_file = text.Tokenizer.train(LEE, kind="bpe", vocab_size=600, progress=False)
+    from_list = text.Tokenizer.train(lee_lines(), kind="bpe", vocab_size=600, progress=False)
+
+    assert from_list.backend.get_vocab() == from_file.backend.get_vocab()
+    np.testing.assert_array_equal(from_list.encode(HELD_OUT)["tokens"], from_file.encode(HELD_OUT)["tokens"])
+
+
+def test_training_takes_a_generator_of_texts():
+    from_list = text.Tokenizer.train(lee_lines(), kind="bpe", vocab_size=600, progress=False)
+    from_generator = text.Tokenizer.train((line for line in lee_lines()), kind="bpe", vocab_size=600, progress=False)
+
+    assert from_generator.backend.get_vocab() == from_list.backend.get_vocab()
+
+
+def test_a_string_that_names_no_file_is_refused_as_ambiguous_naming_corpus():
+    with pytest.raises(ValueError, match=r"`corpus` is a string that names no file.*corpus=\[text\]"):
+        text.Tokenizer.train("the cat sat on the mat", kind="bpe", vocab_size=300, progress=False)
+
+
+def test_a_list_of_file_names_is_refused_as_texts():
+    """Corpus reads a list of paths; as texts, the file names would be all the tokenizer learns."""
+    with pytest.raises(ValueError, match="`corpus` holds texts, and its first .* names a file"):
+        text.Tokenizer.train([LEE], kind="bpe", vocab_size=300, progress=False)
+
+
+def test_texts_that_are_not_strings_are_refused_naming_corpus():
+    with pytest.raises(TypeError, match="`corpus` holds texts, so each item must be a string. Received list at"):
+        text.Tokenizer.train(["a text", ["token", "list"]], kind="bpe", vocab_size=300, progress=False)
+
+
 def test_training_reads_compressed_files(tmp_path):
     compressed = tmp_path / "lee.txt.bz2"
     with open(LEE, "rb") as lee:
