@@ -1,5 +1,10 @@
 """`--tokenizer` specs (`data.make_tokenizer`) and the subword path beside the word path in `data.load`."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -76,6 +81,28 @@ def test_language_model_windows_make_every_token_of_every_text_a_target():
     assert y[y != 0].tolist() == expected  # the padding of the last window is 0, which the loss ignores
     np.testing.assert_array_equal(x.ravel()[1 : len(expected)], y.ravel()[: len(expected) - 1])
     assert x[0, 0] == end
+
+
+@pytest.mark.slow  # a fresh process that imports JAX
+def test_a_language_model_trains_on_subword_windows_with_tensorflow_absent():
+    """The NumPy path below `data.load` (whose splits are tf.data pipelines): a tokenizer trained on texts in
+    memory, next-token windows, and a zoo gpt fitted on them, on JAX with TensorFlow hidden."""
+    hide_tensorflow = Path(__file__).parent.parent / "without_tensorflow"
+    code = (
+        "import sys, keras\n"
+        "from kerazoo import data, models\n"
+        f"texts = {TEXTS!r}\n"
+        "tok = data.make_tokenizer('bpe:300', texts)\n"
+        "x, y = data.next_token_windows(texts, tok, 16)\n"
+        "gpt = models.gpt(vocab_size=tok.vocab_size, max_length=16, dim=8, num_heads=2, ffn_dim=8, num_layers=1)\n"
+        "gpt.compile(optimizer='adam', loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n"
+        "loss = gpt.fit(x, y, batch_size=4, epochs=1, verbose=0).history['loss'][-1]\n"
+        "print(x.shape[1], loss > 0, 'tensorflow' in sys.modules)"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(hide_tensorflow), "KERAS_BACKEND": "jax"}
+    run = subprocess.run([sys.executable, "-c", code], env=environment, check=True, capture_output=True, text=True)
+
+    assert run.stdout.strip().splitlines()[-1] == "16 True False"
 
 
 def test_splitting_text_keeps_every_word_and_cuts_where_the_word_split_cuts():
