@@ -7,9 +7,9 @@ from collections import Counter
 import numpy as np
 
 from kerazoo._validation import require_fraction
-from kerazoo.embeddings.corpus import Corpus
 from kerazoo.embeddings.keras_layers import OOV, PADDING
 from kerazoo.text import words as split_words
+from kerazoo.text.corpus import Corpus
 
 
 def load_digits(*, image_size: tuple[int, int] = (8, 8), test_fraction: float = 0.2, seed: int = 0):

@@ -10,12 +10,12 @@ A whole run, written to a folder as `kerazoo word2vec train` writes it: run_word
 """
 
 from kerazoo.embeddings.callbacks import EarlyStopping, TrainingReport
-from kerazoo.embeddings.corpus import MAX_TOKENS_PER_TEXT, Corpus
 from kerazoo.embeddings.evaluation import STANDARD_SETS, evaluate, headline_scores, standard_sets
 from kerazoo.embeddings.job import run_word2vec
 from kerazoo.embeddings.keras_layers import embedding_matrix, keras_embedding, text_vectorization_and_embedding
 from kerazoo.embeddings.persistence import VECTOR_FORMATS, export, load, plot_words, save
 from kerazoo.embeddings.word2vec import default_workers, stable_hash, train_word2vec
+from kerazoo.text.corpus import MAX_TOKENS_PER_TEXT, Corpus
 
 __all__ = [
     "MAX_TOKENS_PER_TEXT",

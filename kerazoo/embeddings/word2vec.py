@@ -20,8 +20,8 @@ from kerazoo._validation import (
     require_positive_int,
 )
 from kerazoo.embeddings.callbacks import HOOKS, TrainingReport
-from kerazoo.embeddings.corpus import Corpus
 from kerazoo.embeddings.evaluation import STANDARD_SETS, headline_scores
+from kerazoo.text.corpus import Corpus
 
 
 def stable_hash(text: str) -> int:

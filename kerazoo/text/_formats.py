@@ -19,7 +19,7 @@ from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre
 
 from kerazoo import _optional
 
-FORMATS = (
+TOKENIZER_FORMATS = (
     "a tokenizer.json, GPT-2's vocab.json + merges.txt, BERT's vocab.txt, a SentencePiece .model/.spm or "
     "MarianMT's vocab.json + source.spm"
 )
@@ -32,7 +32,7 @@ KNOWN_SPECIAL_TOKENS = (
 
 
 def load(path: str | Path) -> Tokenizer:
-    """The tokenizer in `path`, a file of one of the FORMATS or a folder holding one."""
+    """The tokenizer in `path`, a file of one of the TOKENIZER_FORMATS or a folder holding one."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No such tokenizer file or folder: {str(path)!r}")
@@ -81,7 +81,7 @@ def _find_in_folder(folder: Path) -> Path:
 
 def _unknown(path: Path) -> ValueError:
     return ValueError(
-        f"`path` is not a tokenizer kerazoo reads: {str(path)!r}. Give {FORMATS}, or a folder holding one."
+        f"`path` is not a tokenizer kerazoo reads: {str(path)!r}. Give {TOKENIZER_FORMATS}, or a folder holding one."
     )
 
 
@@ -89,7 +89,7 @@ def _read_json(file: Path):
     try:
         return json.loads(file.read_text(encoding="utf8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"`path` {str(file)!r} is not valid JSON ({error}). Give {FORMATS}.") from None
+        raise ValueError(f"`path` {str(file)!r} is not valid JSON ({error}). Give {TOKENIZER_FORMATS}.") from None
 
 
 def _config(folder: Path) -> dict:

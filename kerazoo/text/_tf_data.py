@@ -7,10 +7,12 @@ releases the GIL while it works, so `map(..., num_parallel_calls=tf.data.AUTOTUN
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kerazoo.text.tokenizer import Tokenizer
+if TYPE_CHECKING:  # the tokenizer imports this module when asked for a map
+    from kerazoo.text.tokenizer import Tokenizer
 
 
 def tf_map(tokenizer: Tokenizer, *, pairs: bool = False, **options) -> Callable:

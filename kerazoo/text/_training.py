@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Sized
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
+from kerazoo.text.corpus import Corpus
+
 KINDS = ("bpe", "wordpiece", "unigram")
 
 # Each kind's own special tokens, padding first (id 0); `special_tokens` given to `train` come after them.
@@ -43,8 +45,6 @@ def training_texts(corpus) -> tuple[Iterator[str], int | None]:
             which `embeddings.Corpus` reads).
         TypeError: an iterable holding something other than strings, or not an iterable at all.
     """
-    from kerazoo.embeddings.corpus import Corpus
-
     if isinstance(corpus, Corpus):
         return corpus.texts(), None
     if isinstance(corpus, str) and not _names_files(corpus):

@@ -110,8 +110,8 @@ class Tokenizer:
         folder = hub.resolve(path, files=hub.TOKENIZER_FILES)
         if not folder.is_dir() or not any(folder.iterdir()):
             raise FileNotFoundError(
-                f"{path} holds no tokenizer files (kerazoo reads {_formats.FORMATS}); load the tokenizer from the "
-                "checkpoint it was trained with."
+                f"{path} holds no tokenizer files (kerazoo reads {_formats.TOKENIZER_FORMATS}); load the tokenizer "
+                "from the checkpoint it was trained with."
             )
         try:
             return cls(_formats.load(folder))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from kerazoo._validation import require_bool, require_positive_int
-from kerazoo.text import words
+from kerazoo.text.word_split import words
 
 # gensim drops every token of a text past this many (gensim#2880); longer texts are split instead.
 MAX_TOKENS_PER_TEXT = 10_000
