@@ -7,26 +7,22 @@ releases the GIL while it works, so `map(..., num_parallel_calls=tf.data.AUTOTUN
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # the tokenizer imports this module when asked for a map
-    from kerazoo.text.tokenizer import Tokenizer
 
-
-def tf_map(tokenizer: Tokenizer, *, pairs: bool = False, **options) -> Callable:
-    """See `Tokenizer.tf_map`."""
+def tf_map(encode_texts: Callable[..., dict], *, pairs: bool = False, **options) -> Callable:
+    """See `Tokenizer.tf_map`; `encode_texts` is the tokenizer's `encode`."""
     import tensorflow as tf
 
     # Validated once, here, on an empty batch, rather than on the first batch inside the pipeline.
-    probe = tokenizer.encode([], pairs=[] if pairs else None, **options)
+    probe = encode_texts([], pairs=[] if pairs else None, **options)
     keys = list(probe)
     fixed_width = options.get("max_length") if options.get("padding") == "max_length" else None
 
     def encode(*columns):
         texts = [[item.decode("utf8") for item in np.ravel(column)] for column in columns]
-        batch = tokenizer.encode(texts[0], pairs=texts[1] if pairs else None, **options)
+        batch = encode_texts(texts[0], pairs=texts[1] if pairs else None, **options)
         return [batch[key] for key in keys]
 
     def tokenize(x, y=None, sample_weight=None):

@@ -241,7 +241,7 @@ class Tokenizer:
         """
         from kerazoo.text._tf_data import tf_map
 
-        return tf_map(self, **options)
+        return tf_map(self.encode, **options)
 
     def __repr__(self) -> str:
         model = type(self.backend.model).__name__
