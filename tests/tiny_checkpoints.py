@@ -86,3 +86,32 @@ def write_imagenet_cache(folder, *, seed: int = 0) -> dict:
     (folder / "imagenet_class_index.json").write_text(json.dumps(TEST_CLASS_INDEX))
     names = (weights, "imagenet_class_index.json")
     return {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in names}
+
+
+def bert_arrays(config: dict, *, num_classes: int | None = None, seed: int = 0) -> dict:
+    """A BertModel's tensors at `config`'s sizes (a Hugging Face BERT config.json), random, named as
+    transformers names them; with `num_classes`, BertForSequenceClassification's (under "bert.", plus its
+    classifier)."""
+    width, inner = config["hidden_size"], config["intermediate_size"]
+    shapes = {
+        "embeddings.word_embeddings.weight": (config["vocab_size"], width),
+        "embeddings.position_embeddings.weight": (config["max_position_embeddings"], width),
+        "embeddings.token_type_embeddings.weight": (config.get("type_vocab_size", 2), width),
+        "embeddings.LayerNorm.weight": (width,),
+        "embeddings.LayerNorm.bias": (width,),
+    }
+    linears = {f"attention.self.{p}": (width, width) for p in ("query", "key", "value")}
+    linears.update({"attention.output.dense": (width, width), "intermediate.dense": (inner, width)})
+    linears["output.dense"] = (width, inner)
+    for layer in range(config["num_hidden_layers"]):
+        prefix = f"encoder.layer.{layer}."
+        for name, (out, inp) in linears.items():
+            shapes.update({f"{prefix}{name}.weight": (out, inp), f"{prefix}{name}.bias": (out,)})
+        for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
+            shapes.update({f"{prefix}{norm}.weight": (width,), f"{prefix}{norm}.bias": (width,)})
+    shapes.update({"pooler.dense.weight": (width, width), "pooler.dense.bias": (width,)})
+    if num_classes:
+        shapes = {f"bert.{name}": shape for name, shape in shapes.items()}
+        shapes.update({"classifier.weight": (num_classes, width), "classifier.bias": (num_classes,)})
+    rng = np.random.default_rng(seed)
+    return {name: rng.normal(0, 0.5, shape).astype("float32") for name, shape in shapes.items()}

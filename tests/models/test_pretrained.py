@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hub_server import LocalHub
-from tiny_checkpoints import TinyGPT2Checkpoint
+from tiny_checkpoints import TinyGPT2Checkpoint, bert_arrays
 
 from kerazoo import hub, models, names
 from kerazoo.models import convert, pretrained
@@ -35,28 +35,6 @@ BERT_CONFIG = {
 }
 
 
-def bert_arrays(num_classes: int | None = None, seed: int = 0) -> dict:
-    """A BertModel's tensors at BERT_CONFIG's sizes; with `num_classes`, BertForSequenceClassification's."""
-    shapes = {f"embeddings.{kind}_embeddings.weight": (n, 4) for kind, n in (("word", 20), ("position", 8))}
-    shapes["embeddings.token_type_embeddings.weight"] = (2, 4)
-    linears = {f"attention.self.{p}": (4, 4) for p in ("query", "key", "value")}
-    linears.update({"attention.output.dense": (4, 4), "intermediate.dense": (8, 4), "output.dense": (4, 8)})
-    for name, (out, inp) in linears.items():
-        shapes.update({f"encoder.layer.0.{name}.weight": (out, inp), f"encoder.layer.0.{name}.bias": (out,)})
-    for norm in (
-        "embeddings.LayerNorm",
-        "encoder.layer.0.attention.output.LayerNorm",
-        "encoder.layer.0.output.LayerNorm",
-    ):
-        shapes.update({f"{norm}.weight": (4,), f"{norm}.bias": (4,)})
-    shapes.update({"pooler.dense.weight": (4, 4), "pooler.dense.bias": (4,)})
-    if num_classes:
-        shapes = {f"bert.{name}": shape for name, shape in shapes.items()}
-        shapes.update({"classifier.weight": (num_classes, 4), "classifier.bias": (num_classes,)})
-    rng = np.random.default_rng(seed)
-    return {name: rng.normal(0, 0.5, shape).astype("float32") for name, shape in shapes.items()}
-
-
 def write_checkpoint(folder: Path, config: dict, arrays: dict | None, extra: dict | None = None) -> Path:
     from safetensors.numpy import save_file
 
@@ -78,8 +56,10 @@ def checkpoints(tmp_path_factory):
     return {
         "tiny/gpt2": write_checkpoint(root / "gpt2", gpt2.config, gpt2.arrays(), {**TOKENIZER, **LEFT_OUT}),
         "tiny/gpt2@v1": write_checkpoint(root / "gpt2-v1", gpt2.config, other),
-        "tiny/bert": write_checkpoint(root / "bert", BERT_CONFIG, bert_arrays()),
-        "tiny/bert-classifier": write_checkpoint(root / "bert-classifier", BERT_CONFIG, bert_arrays(num_classes=3)),
+        "tiny/bert": write_checkpoint(root / "bert", BERT_CONFIG, bert_arrays(BERT_CONFIG)),
+        "tiny/bert-classifier": write_checkpoint(
+            root / "bert-classifier", BERT_CONFIG, bert_arrays(BERT_CONFIG, num_classes=3)
+        ),
         "tiny/pickled": write_checkpoint(root / "pickled", gpt2.config, None, LEFT_OUT),
         "tiny/llama": write_checkpoint(root / "llama", {"model_type": "llama"}, gpt2.arrays()),
     }
@@ -428,7 +408,7 @@ def test_from_pretrained_through_the_hub_gives_transformers_logits(hf, tmp_path,
 def test_a_bert_pretraining_checkpoint_in_tensorflow_names_converts_as_the_current_layout(tmp_path):
     """bert-base-uncased's model.safetensors on the Hub: BertForPreTraining under "bert.", its LayerNorms'
     weights named gamma and beta, and the pre-training heads (cls.*) beside it."""
-    current = bert_arrays()
+    current = bert_arrays(BERT_CONFIG)
     old = {}
     for name, value in current.items():
         name = f"bert.{name}".replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta")

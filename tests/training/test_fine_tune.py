@@ -7,6 +7,7 @@ import string
 import keras
 import numpy as np
 import pytest
+from tiny_checkpoints import bert_arrays
 
 from kerazoo import cli, data, models, names, training
 
@@ -32,31 +33,6 @@ CONFIG = {
 RUN = ["--data", "polarity", "--set", "max_length=32", "--batch-size", "32"]
 
 
-def bert_arrays(seed: int = 0) -> dict:
-    """A BertModel's tensors at CONFIG's sizes, as transformers names them, random."""
-    width, inner, words = CONFIG["hidden_size"], CONFIG["intermediate_size"], CONFIG["vocab_size"]
-    shapes = {
-        "embeddings.word_embeddings.weight": (words, width),
-        "embeddings.position_embeddings.weight": (CONFIG["max_position_embeddings"], width),
-        "embeddings.token_type_embeddings.weight": (2, width),
-        "pooler.dense.weight": (width, width),
-        "pooler.dense.bias": (width,),
-    }
-    linears = {f"attention.self.{p}": (width, width) for p in ("query", "key", "value")}
-    linears.update({"attention.output.dense": (width, width), "intermediate.dense": (inner, width)})
-    linears["output.dense"] = (width, inner)
-    for name, (out, inp) in linears.items():
-        shapes.update({f"encoder.layer.0.{name}.weight": (out, inp), f"encoder.layer.0.{name}.bias": (out,)})
-    for norm in (
-        "embeddings.LayerNorm",
-        "encoder.layer.0.attention.output.LayerNorm",
-        "encoder.layer.0.output.LayerNorm",
-    ):
-        shapes.update({f"{norm}.weight": (width,), f"{norm}.bias": (width,)})
-    rng = np.random.default_rng(seed)
-    return {name: rng.normal(0, 0.2, shape).astype("float32") for name, shape in shapes.items()}
-
-
 @pytest.fixture(scope="module")
 def bert(tmp_path_factory):
     """A BERT checkpoint folder as the Hub holds one: config.json, model.safetensors, vocab.txt."""
@@ -64,7 +40,7 @@ def bert(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("bert")
     (folder / "config.json").write_text(json.dumps(CONFIG))
-    save_file(bert_arrays(), str(folder / "model.safetensors"))
+    save_file(bert_arrays(CONFIG), str(folder / "model.safetensors"))
     (folder / "vocab.txt").write_text("\n".join(VOCABULARY) + "\n")
     (folder / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True}))
     return folder
