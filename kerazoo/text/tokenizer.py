@@ -13,7 +13,7 @@ import tokenizers
 from kerazoo import hub, names
 from kerazoo._io import atomic_path
 from kerazoo._validation import require_bool, require_choice, require_positive_int
-from kerazoo.text import _formats, _training
+from kerazoo.text import _formats, _tf_data, _training
 
 PADDINGS = ("longest", "max_length")
 PADDING_MASK = "padding_mask"
@@ -239,9 +239,7 @@ class Tokenizer:
         are a `(texts, pairs)` tuple) and returns the same structure with the texts replaced by `encode`'s
         dict; `options` are `encode`'s. TensorFlow is imported here, not before.
         """
-        from kerazoo.text._tf_data import tf_map
-
-        return tf_map(self.encode, **options)
+        return _tf_data.tf_map(self.encode, **options)
 
     def __repr__(self) -> str:
         model = type(self.backend.model).__name__
