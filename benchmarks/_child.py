@@ -47,7 +47,10 @@ def main(argv=None) -> None:
     elif args.mode == "time":
         row = rows[args.row]
         measured = row.measure(peak_flops=lambda: peak_matmul_flops(args.quick))
-        result = {"measurements": [vars(line) for line in measured]}
+        import keras
+
+        # A row may run on another backend than its suite's (its environment names one): say which.
+        result = {"measurements": [{**vars(line), "backend": keras.backend.backend()} for line in measured]}
     else:
         result = {"peak_mb": peak_memory_mb(rows[args.row], args.contender)}
     print(json.dumps(result))

@@ -110,23 +110,31 @@ def write_markdown(results: Path, path: Path, reasons: Mapping[str, str]) -> Non
     )
     measured = {line["suite"] for line in runs}
     for (device, suite), group in itertools.groupby(runs, key=lambda line: (line["device"], line["suite"])):
-        group = list(group)
-        first = group[0]
-        lines += [
-            f"## {suite} suite on {device}",
-            "",
-            f"{first['machine']}; Keras backend {first['backend']}, {first['precision']}; {first['versions']}; "
-            f"Python {first['python']}; measured {first['date']}.",
-            "",
-            "| row | kerazoo | reference | kerazoo vs reference | target | met | peak MB (kerazoo / ref.) | notes |",
-            "|---|---:|---:|---:|---|---|---:|---|",
-        ]
-        lines += [_markdown_row(line) for line in group]
-        lines.append("")
+        lines += [f"## {suite} suite on {device}", ""]
+        # Rows re-measured alone on another machine of the same kind (or with other versions) keep the
+        # context they were measured in: one table per context, under a line that says it, in the order
+        # the contexts first appear, each keeping the suite's order of its rows.
+        runs_of_suite: dict[tuple, list] = {}
+        for line in group:
+            runs_of_suite.setdefault(tuple(line[field] for field in RUN_FIELDS), []).append(line)
+        for run in runs_of_suite.values():
+            first = run[0]
+            lines += [
+                f"{first['machine']}; Keras backend {first['backend']}, {first['precision']}; {first['versions']}; "
+                f"Python {first['python']}; measured {first['date']}.",
+                "",
+                _HEADER,
+                "|---|---:|---:|---:|---|---|---:|---|",
+            ]
+            lines += [_markdown_row(line) for line in run]
+            lines.append("")
     for suite, reason in reasons.items():
         if suite not in measured:
             lines += [f"## {suite} suite", "", reason, ""]
     _write_atomically(path, "\n".join(lines))
+
+
+_HEADER = "| row | kerazoo | reference | kerazoo vs reference | target | met | peak MB (kerazoo / ref.) | notes |"
 
 
 def _suite_rank(suite: str) -> int:
