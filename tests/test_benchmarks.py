@@ -72,6 +72,19 @@ def test_the_table_shows_full_runs_and_says_which_suites_have_no_figures(tmp_pat
     assert "## gpu suite\n\nNo figures yet: no GPU." in text
 
 
+def test_rows_measured_on_another_machine_get_a_table_under_their_own_context_line(tmp_path):
+    elsewhere = {**_line(row="bert_finetuning"), "machine": "another test machine", "date": "2026-12-07"}
+    report.merge(tmp_path / "cpu-2-cores.csv", [_line(row="lstm"), elsewhere, _line(row="resnet50")])
+
+    report.write_markdown(tmp_path, tmp_path / "B.md", {})
+
+    text = (tmp_path / "B.md").read_text()
+    assert text.count("## cpu suite on cpu-2-cores") == 1
+    first, second = text.split("another test machine;")
+    assert "| lstm training |" in first and "| resnet50 training |" in first and "measured 2026-11-24." in first
+    assert "| bert_finetuning training |" in second and "measured 2026-12-07." in second
+
+
 def test_difference_rows_show_a_signed_difference_in_their_unit(tmp_path):
     line = {**_line(row="word2vec_memory"), "comparison": "difference", "unit": "MB", "value": -1.5}
     line.update(low=-1.5, high=-1.5, kerazoo=3.0, reference=4.5)
@@ -117,6 +130,9 @@ def _assert_measured(lines):
 
 @pytest.mark.slow
 def test_cpu_suite_runs_every_row_with_peak_memory(tmp_path):
+    # The references (keras-hub's models, transformers' GPT-2 on torch) and JAX, which one GPT-2 row runs on.
+    for module in ("keras_hub", "transformers", "jax"):
+        pytest.importorskip(module)
     lines = _run_quick_suite("cpu", tmp_path)
 
     rows = {line["row"] for line in lines}
@@ -125,6 +141,9 @@ def test_cpu_suite_runs_every_row_with_peak_memory(tmp_path):
         "encoder_dropout0.1",
         "gpt_training",
         "gpt_generation",
+        "bert_finetuning",
+        "gpt2_generation_transformers",
+        "gpt2_generation_transformers_jax",
         "resnet50",
         "lstm",
         "distributed",
@@ -133,7 +152,7 @@ def test_cpu_suite_runs_every_row_with_peak_memory(tmp_path):
     _assert_measured(lines)
     assert all(float(line["kerazoo_peak_mb"]) > 0 for line in lines if line["row"] != "import")
     for line in lines:
-        if line["row"].startswith("encoder"):
+        if line["row"].startswith("encoder") or line["row"] == "bert_finetuning":
             # "MFU kerazoo 0.012, keras-hub TransformerEncoder 0.011 (of a measured ... matmul peak)": each
             # contender's share of the peak (quick runs' tiny matmuls make the peak itself rough).
             (shares,) = re.findall(r"MFU (.+?) \(of a measured", line["notes"])
@@ -148,6 +167,10 @@ def test_gpu_suite_runs_on_jax_in_mixed_bfloat16(tmp_path):
 
     assert {line["backend"] for line in lines} == {"jax"}
     assert {line["precision"] for line in lines} == {"mixed_bfloat16"}
+    rows = {line["row"] for line in lines}
+    assert "bert_finetuning" in rows
+    # transformers' GPT-2 runs on PyTorch's CPU build: the cpu suite's rows, on TensorFlow and on JAX.
+    assert not {"gpt2_generation_transformers", "gpt2_generation_transformers_jax"} & rows
     _assert_measured(lines)
 
 

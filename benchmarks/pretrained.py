@@ -1,0 +1,191 @@
+"""Rows on converted checkpoints: fine-tuning a BERT and decoding with GPT-2, each against the library the
+checkpoint comes from, on the very same weights.
+
+- `bert_finetuning_row`: kerazoo's `transformer_classifier` converted from a keras-hub `BertBackbone`
+  (`convert.from_keras_hub`, a fresh 2-class head) against keras-hub's `BertTextClassifier` on that backbone.
+- `transformers_generation_row`: kerazoo's `gpt` converted from a Hugging Face GPT-2 folder
+  (`convert.from_hugging_face`) against transformers' own `GPT2LMHeadModel.generate` (PyTorch, CPU), greedy;
+  kerazoo on the suite's backend, or on another one (the cpu suite runs it on TensorFlow and on JAX).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import keras
+import numpy as np
+
+from benchmarks._harness import Comparison, Row
+from benchmarks._timing import train_step
+from benchmarks.generation import CACHED, Generation
+from benchmarks.training import Encoder
+from kerazoo import models
+
+
+@dataclasses.dataclass(frozen=True)
+class Bert:
+    vocab: int
+    layers: int
+    dim: int
+    heads: int
+    ffn: int
+    length: int
+    batch: int
+
+    def __str__(self):
+        return f"V{self.vocab} L{self.layers} d{self.dim} h{self.heads} ffn{self.ffn} T{self.length} b{self.batch}"
+
+    def training_flops_per_token(self) -> float:
+        """The encoder stack's count (as the encoder rows make it); embeddings, pooler and head left out."""
+        sizes = dataclasses.asdict(self)
+        del sizes["vocab"]
+        return Encoder(**sizes).training_flops_per_token()
+
+
+KERAS_HUB_CLASSIFIER = "keras-hub BertTextClassifier"
+TRANSFORMERS = "transformers GPT2LMHeadModel.generate (PyTorch)"
+
+
+def bert_finetuning_row(config: Bert, timing: dict) -> Row:
+    """One training step on a fixed, padded batch of sentence pairs, each model fed as it takes them:
+    kerazoo {"tokens", "segment_ids"} (id 0, BERT's [PAD], is masked), keras-hub the same ids and segments
+    plus "padding_mask". Both keep their default dropout, 0.1."""
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(config.length // 2, config.length + 1, config.batch)  # real tokens per row
+    positions = np.arange(config.length)
+    real = positions[None, :] < lengths[:, None]
+    ids = np.where(real, rng.integers(1, config.vocab, (config.batch, config.length)), 0).astype("int32")
+    segments = (real & (positions[None, :] >= lengths[:, None] // 2)).astype("int32")  # the pair's second text
+    labels = rng.integers(0, 2, config.batch).astype("int32")
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    built = {}
+
+    def source():
+        """One keras-hub backbone, and kerazoo's classifier converted from it before either trains."""
+        if not built:
+            import keras_hub
+
+            from kerazoo.models import convert
+
+            keras.utils.set_random_seed(0)
+            built["backbone"] = keras_hub.models.BertBackbone(
+                vocabulary_size=config.vocab,
+                num_layers=config.layers,
+                num_heads=config.heads,
+                hidden_dim=config.dim,
+                intermediate_dim=config.ffn,
+                max_sequence_length=512,  # BERT's position table; the batch uses its first `length` rows
+            )
+            built["kerazoo"] = convert.from_keras_hub(
+                built["backbone"], include_top=True, num_classes=2, classifier_activation=None
+            )
+        return built
+
+    def ours():
+        model = source()["kerazoo"]
+        return train_step(model, {"tokens": ids, "segment_ids": segments}, labels, loss)
+
+    def reference():
+        import keras_hub
+
+        classifier = keras_hub.models.BertTextClassifier(source()["backbone"], num_classes=2, preprocessor=None)
+        feed = {"token_ids": ids, "segment_ids": segments, "padding_mask": real}
+        return train_step(classifier, feed, labels, loss)
+
+    return Row(
+        name="bert_finetuning",
+        title=f"BERT fine-tuning step, 2-class head ({config})",
+        unit="tokens/s",
+        work=config.batch * config.length,
+        contenders={"kerazoo": ours, KERAS_HUB_CLASSIFIER: reference},
+        comparisons=[Comparison("kerazoo", KERAS_HUB_CLASSIFIER)],
+        flops_per_unit=config.training_flops_per_token(),
+        notes=(
+            "kerazoo converted from the keras-hub BertBackbone (convert.from_keras_hub); logits, Adam, XLA. "
+            "Dropout 0.1 (both defaults): kerazoo on embeddings, sublayer outputs and the head's input; "
+            "keras-hub also on attention probabilities. kerazoo's peak memory includes the backbone it is "
+            "converted from"
+        ),
+        **timing,
+    )
+
+
+def transformers_generation_row(config: Generation, timing: dict, *, backend: str | None = None) -> Row:
+    """Greedy decoding with key/value caches of the same prompts, for `new_tokens` tokens each: kerazoo's
+    `models.generate` (XLA) against `GPT2LMHeadModel.generate` (PyTorch, `torch.no_grad`, `use_cache=True`,
+    as many threads as this process may use, as TensorFlow and JAX take by default). Both load one
+    checkpoint folder, written by transformers in a process of its own so that no contender's peak memory
+    includes the model that wrote it. `backend` runs kerazoo on another Keras backend than the suite's."""
+    prompt = np.random.default_rng(0).integers(1, config.vocab, (config.batch, config.prompt)).astype("int32")
+    built = {}
+
+    def folder() -> str:
+        if not built:
+            built["directory"] = tempfile.TemporaryDirectory(prefix="kerazoo-gpt2-")  # removed at exit
+            sizes = {"vocab_size": config.vocab, "n_layer": config.layers, "n_embd": config.dim}
+            sizes["n_head"] = config.heads
+            command = [sys.executable, "-c", _WRITE_GPT2, built["directory"].name, json.dumps(sizes)]
+            subprocess.run(command, check=True, capture_output=True)
+        return built["directory"].name
+
+    def ours():
+        from kerazoo.models import convert
+
+        model = convert.from_hugging_face(folder())
+        return lambda: models.generate(model, prompt, config.new_tokens, use_cache=True)
+
+    def reference():
+        import torch
+        import transformers
+
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+        model = transformers.GPT2LMHeadModel.from_pretrained(folder(), dtype=torch.float32).eval()
+        model.generation_config.eos_token_id = None  # every row makes all `new_tokens`, as kerazoo's do
+        model.generation_config.pad_token_id = None
+        ids = torch.from_numpy(prompt.astype("int64"))
+        mask = torch.ones_like(ids)
+
+        def step():
+            with torch.no_grad():
+                out = model.generate(
+                    ids, attention_mask=mask, max_new_tokens=config.new_tokens, do_sample=False, use_cache=True
+                )
+            if out.shape[1] != config.prompt + config.new_tokens:
+                raise RuntimeError(f"transformers made {out.shape[1] - config.prompt} tokens, not {config.new_tokens}")
+
+        return step
+
+    # Read when libgomp loads, so set for the row's process; TensorFlow's and XLA's CPU pools are not OpenMP.
+    environment = {"OMP_WAIT_POLICY": "PASSIVE"}
+    if backend:
+        environment["KERAS_BACKEND"] = backend
+    return Row(
+        name="gpt2_generation_transformers" + (f"_{backend}" if backend else ""),
+        title=f"GPT-2 greedy generation: kerazoo{f' on {backend}' if backend else ''} against transformers ({config})",
+        unit="tokens/s",
+        work=config.batch * config.new_tokens,
+        contenders={CACHED: ours, TRANSFORMERS: reference},
+        comparisons=[Comparison(CACHED, TRANSFORMERS)],
+        notes=(
+            "transformers on PyTorch's CPU build, as many threads as XLA's, OMP_WAIT_POLICY=PASSIVE (on 2 "
+            "cores shared with other work, libgomp's spinning threads made its 2-thread forward 5-10x slower)"
+        ),
+        environment=environment,
+        **timing,
+    )
+
+
+# A GPT2LMHeadModel with random weights (seed 0) at the sizes given, saved as safetensors in the folder given.
+_WRITE_GPT2 = """
+import json, sys
+import torch, transformers
+
+torch.manual_seed(0)
+model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**json.loads(sys.argv[2])))
+model.save_pretrained(sys.argv[1])
+"""
