@@ -28,23 +28,14 @@ from kerazoo import models
 
 
 @dataclasses.dataclass(frozen=True)
-class Bert:
-    vocab: int
-    layers: int
-    dim: int
-    heads: int
-    ffn: int
-    length: int
-    batch: int
+class Bert(Encoder):
+    """The encoder rows' stack (whose FLOP count it shares: embeddings, pooler and head left out) under a
+    token table of `vocab` ids."""
+
+    vocab: int = 30522
 
     def __str__(self):
-        return f"V{self.vocab} L{self.layers} d{self.dim} h{self.heads} ffn{self.ffn} T{self.length} b{self.batch}"
-
-    def training_flops_per_token(self) -> float:
-        """The encoder stack's count (as the encoder rows make it); embeddings, pooler and head left out."""
-        sizes = dataclasses.asdict(self)
-        del sizes["vocab"]
-        return Encoder(**sizes).training_flops_per_token()
+        return f"V{self.vocab} {super().__str__()}"
 
 
 KERAS_HUB_CLASSIFIER = "keras-hub BertTextClassifier"
