@@ -43,8 +43,6 @@ class TaskData:
         tokenizer: for text tokenized into subwords, the `kerazoo.text.Tokenizer` (its id 0 is padding).
         text_sizes: for language modeling, `{split: {"words": ..., "characters": ...}}`: the size of the
             text each split's targets cover, for per-word perplexity and bits per character.
-        padding_id: the id that pads text examples, which the loss and the scores leave out: 0, or None for
-            language-modeling windows of a tokenizer without padding (GPT-2's), which are never padded.
         embedding_matrix: `(len(vocabulary), dim)` vectors when loaded with `embeddings`.
         sequence_length: tokens per example for text (the static length XLA wants).
         image_shape: `(height, width, channels)` for images.
@@ -62,10 +60,15 @@ class TaskData:
     vocabulary: tuple | None = None
     tokenizer: object = field(default=None, repr=False)
     text_sizes: dict | None = None
-    padding_id: int | None = 0
     embedding_matrix: np.ndarray | None = field(default=None, repr=False)
     sequence_length: int | None = None
     image_shape: tuple | None = None
+
+    @property
+    def padding_id(self) -> int | None:
+        """The id that pads text examples, which the loss and the scores leave out: 0, or None for the
+        language-modeling windows of a tokenizer without padding (GPT-2's), which are never padded."""
+        return self.tokenizer.pad_id if self.tokenizer is not None else 0
 
     def model_settings(self, accepted: Mapping) -> dict:
         """The builder arguments this data fixes, among those `accepted` (a `ModelInfo.defaults`)."""

@@ -135,10 +135,10 @@ def next_token_windows(texts, tokenizer, sequence_length: int):
     end = np.array([tokenizer.end_id], dtype="int32")
     ids = tokenizer.token_ids(list(texts))
     stream = np.concatenate([end, *(piece for row in ids for piece in (np.asarray(row, dtype="int32"), end))])
-    count = -(-(len(stream) - 1) // sequence_length)  # ceil: the last window is padded
-    if tokenizer.pad_id is None:
-        count = (len(stream) - 1) // sequence_length  # nothing to pad with: whole windows only
-        stream = stream[: count * sequence_length + 1]
+    steps = len(stream) - 1
+    # The last window is padded, or, with nothing to pad with, left out.
+    count = -(-steps // sequence_length) if tokenizer.pad_id is not None else steps // sequence_length
+    stream = stream[: count * sequence_length + 1]
     inputs = np.zeros(count * sequence_length, dtype="int32")
     targets = np.zeros(count * sequence_length, dtype="int32")
     inputs[: len(stream) - 1], targets[: len(stream) - 1] = stream[:-1], stream[1:]

@@ -297,7 +297,7 @@ def _language_modeling(name: str, source: str, options: ReadOptions) -> Splits:
         metadata, windows, sizes = _word_windows(parts, options, length)
     else:
         _require_vocab_fits(tokenizer, options)
-        metadata = {"tokenizer": tokenizer, "padding_id": tokenizer.pad_id}
+        metadata = {"tokenizer": tokenizer}
         windows = {part: offline.next_token_windows(texts, tokenizer, length) for part, texts in parts.items()}
         sizes = {part: offline.text_size(texts) for part, texts in parts.items()}
     datasets = {}
