@@ -62,22 +62,20 @@ def enable_lora(model: keras.Model, rank: int) -> int:
         ValueError: `rank` is not a positive integer, or the model has no layer LoRA applies to.
     """
     require_positive_int(lora_rank=rank)
-    head = {
-        id(variable) for name in HEAD_LAYERS if _has_layer(model, name) for variable in model.get_layer(name).weights
-    }
+    head = [layer for layer in model.layers if layer.name in HEAD_LAYERS]
     adapted = [
         layer
         for layer in model._flatten_layers(include_self=False)
-        if isinstance(layer, LORA_LAYERS) and layer.built and id(_base_weight(layer)) not in head
+        if isinstance(layer, LORA_LAYERS) and layer.built and not any(layer is part for part in head)
     ]
     if not adapted:
         raise ValueError(f"`lora_rank`: {model.name} has no Dense, EinsumDense or Embedding layer for LoRA to adapt.")
     for layer in adapted:
         if not layer.lora_enabled:
             layer.enable_lora(rank)
-    factors = {id(variable) for variable in lora_factors(model)}
+    keep = {id(variable) for variable in lora_factors(model)} | {id(v) for layer in head for v in layer.weights}
     for variable in model.trainable_weights:
-        if id(variable) not in factors and id(variable) not in head:
+        if id(variable) not in keep:
             variable.trainable = False
     return len(adapted)
 
@@ -100,11 +98,6 @@ def lora_variables(model: keras.Model) -> list:
 
 def _lora_layers(model: keras.Model) -> list:
     return [layer for layer in model._flatten_layers(include_self=False) if getattr(layer, "lora_enabled", False)]
-
-
-def _base_weight(layer):
-    """The weight LoRA adapts: a Dense's or EinsumDense's kernel, an Embedding's table."""
-    return layer._embeddings if isinstance(layer, keras.layers.Embedding) else layer._kernel
 
 
 def _has_layer(model, name: str) -> bool:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from kerazoo import distribute
 from kerazoo._io import atomic_path, require_writable_folder
-from kerazoo._validation import require_choice, require_number, require_positive_int, require_seed
+from kerazoo._validation import require_bool, require_choice, require_number, require_positive_int, require_seed
 from kerazoo.data import check_data_for_model, load_for_model
 from kerazoo.data.tokenization import WORDS, default_tokenizer
 from kerazoo.distribute.scope import KINDS, PRECISIONS
@@ -296,17 +296,9 @@ def _require_valid_run(info, config: Mapping) -> None:
     require_choice("strategy", config["strategy"], KINDS)
     require_choice("precision", config["precision"], PRECISIONS)
     require_seed(config["seed"])
-    if not isinstance(config["freeze_backbone"], bool):
-        raise TypeError(
-            f"`freeze_backbone` must be True or False. Received: freeze_backbone={config['freeze_backbone']!r}"
-        )
+    require_bool(freeze_backbone=config["freeze_backbone"])
     info.check_arguments(config["settings"])  # unknown arguments, with the closest accepted ones
-    warm_start.check_start(
-        info,
-        **{key: config[key] for key in ("pretrained", "weights", "tokenizer", "embeddings", "freeze_backbone")},
-        unfreeze_after=config["unfreeze_after"],
-        lora_rank=config["lora_rank"],
-    )
+    warm_start.check_start(info, **{key: config[key] for key in warm_start.START_OPTIONS})
     # A checkpoint's tokenizer is loaded (and checked against it) when the model is.
     tokenizer = config["tokenizer"] if config["pretrained"] is None else None
     check_data_for_model(info, config["data"], config["settings"], tokenizer=tokenizer, embeddings=config["embeddings"])

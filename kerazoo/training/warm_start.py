@@ -19,8 +19,10 @@ from kerazoo import names
 from kerazoo._validation import require_positive_int
 from kerazoo.data.tokenization import SUBWORD_KINDS, WORDS
 
-# Tasks whose models a text checkpoint starts (BERT classifiers, GPT language models, Marian translation).
+# Tasks whose models a text checkpoint starts: BERT classifiers, GPT language models.
 CHECKPOINT_TASKS = ("text-classification", "language-modeling")
+# The arguments of `training.train` that `check_start` checks together.
+START_OPTIONS = ("pretrained", "weights", "tokenizer", "embeddings", "freeze_backbone", "unfreeze_after", "lora_rank")
 # The builder arguments the data shapes; the rest of `settings` are options the checkpoint must allow.
 _DATA_SHAPED = ("vocab_size", "max_length", "num_classes", "classes", "input_shape")
 
