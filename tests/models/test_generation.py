@@ -4,7 +4,8 @@ import pytest
 
 from kerazoo import blocks, layers, models
 from kerazoo.models import generation
-from kerazoo.models._decoding import Decoding, choose
+from kerazoo.models._decoding import Decoding
+from kerazoo.models._sampling import choose
 
 TINY_GPT = dict(models.info("gpt").small_config)
 CORPUS = ["the cat sat on the mat", "a dog ran to the park", "the bird sang in the tree", "my cat and your dog"]
