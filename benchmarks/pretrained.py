@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ import keras
 import numpy as np
 
 from benchmarks._harness import Comparison, Row
+from benchmarks._remote import ROOT, RemoteStep
 from benchmarks._timing import train_step
 from benchmarks.generation import CACHED, Generation
 from benchmarks.training import Encoder
@@ -40,6 +40,7 @@ class Bert(Encoder):
 
 KERAS_HUB_CLASSIFIER = "keras-hub BertTextClassifier"
 TRANSFORMERS = "transformers GPT2LMHeadModel.generate (PyTorch)"
+WORKER = "benchmarks._transformers_gpt2"  # transformers' side of the GPT-2 rows, run as a module
 
 
 def bert_finetuning_row(config: Bert, timing: dict) -> Row:
@@ -109,9 +110,10 @@ def bert_finetuning_row(config: Bert, timing: dict) -> Row:
 def transformers_generation_row(config: Generation, timing: dict, *, backend: str | None = None) -> Row:
     """Greedy decoding with key/value caches of the same prompts, for `new_tokens` tokens each: kerazoo's
     `models.generate` (XLA) against `GPT2LMHeadModel.generate` (PyTorch, `torch.no_grad`, `use_cache=True`,
-    as many threads as this process may use, as TensorFlow and JAX take by default). Both load one
-    checkpoint folder, written by transformers in a process of its own so that no contender's peak memory
-    includes the model that wrote it. `backend` runs kerazoo on another Keras backend than the suite's."""
+    as many threads as this process may use, as TensorFlow and JAX take by default). transformers runs in a
+    process of its own (`benchmarks._remote`: torch's Triton and TensorFlow or JAX cannot share one), and
+    so does the writing of the checkpoint folder both load, so that no contender's peak memory includes the
+    model that wrote it. `backend` runs kerazoo on another Keras backend than the suite's."""
     prompt = np.random.default_rng(0).integers(1, config.vocab, (config.batch, config.prompt)).astype("int32")
     built = {}
 
@@ -120,8 +122,10 @@ def transformers_generation_row(config: Generation, timing: dict, *, backend: st
             built["directory"] = tempfile.TemporaryDirectory(prefix="kerazoo-gpt2-")  # removed at exit
             sizes = {"vocab_size": config.vocab, "n_layer": config.layers, "n_embd": config.dim}
             sizes["n_head"] = config.heads
-            command = [sys.executable, "-c", _WRITE_GPT2, built["directory"].name, json.dumps(sizes)]
-            subprocess.run(command, check=True, capture_output=True)
+            command = [sys.executable, "-m", WORKER, "write", built["directory"].name, json.dumps(sizes)]
+            written = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            if written.returncode:
+                raise RuntimeError(f"writing the GPT-2 checkpoint failed:\n{written.stderr[-4000:]}")
         return built["directory"].name
 
     def ours():
@@ -131,25 +135,7 @@ def transformers_generation_row(config: Generation, timing: dict, *, backend: st
         return lambda: models.generate(model, prompt, config.new_tokens, use_cache=True)
 
     def reference():
-        import torch
-        import transformers
-
-        torch.set_num_threads(len(os.sched_getaffinity(0)))
-        model = transformers.GPT2LMHeadModel.from_pretrained(folder(), dtype=torch.float32).eval()
-        model.generation_config.eos_token_id = None  # every row makes all `new_tokens`, as kerazoo's do
-        model.generation_config.pad_token_id = None
-        ids = torch.from_numpy(prompt.astype("int64"))
-        mask = torch.ones_like(ids)
-
-        def step():
-            with torch.no_grad():
-                out = model.generate(
-                    ids, attention_mask=mask, max_new_tokens=config.new_tokens, do_sample=False, use_cache=True
-                )
-            if out.shape[1] != config.prompt + config.new_tokens:
-                raise RuntimeError(f"transformers made {out.shape[1] - config.prompt} tokens, not {config.new_tokens}")
-
-        return step
+        return RemoteStep(WORKER, "generate", folder(), json.dumps(prompt.tolist()), str(config.new_tokens))
 
     # Read when libgomp loads, so set for the row's process; TensorFlow's and XLA's CPU pools are not OpenMP.
     environment = {"OMP_WAIT_POLICY": "PASSIVE"}
@@ -163,20 +149,10 @@ def transformers_generation_row(config: Generation, timing: dict, *, backend: st
         contenders={CACHED: ours, TRANSFORMERS: reference},
         comparisons=[Comparison(CACHED, TRANSFORMERS)],
         notes=(
-            "transformers on PyTorch's CPU build, as many threads as XLA's, OMP_WAIT_POLICY=PASSIVE (on 2 "
-            "cores shared with other work, libgomp's spinning threads made its 2-thread forward 5-10x slower)"
+            "transformers on PyTorch (CPU) in a process of its own, each step a round trip over a pipe "
+            "(tens of microseconds); as many threads as XLA's, OMP_WAIT_POLICY=PASSIVE (on 2 cores shared "
+            "with other work, libgomp's spinning threads made its 2-thread forward 5-10x slower)"
         ),
         environment=environment,
         **timing,
     )
-
-
-# A GPT2LMHeadModel with random weights (seed 0) at the sizes given, saved as safetensors in the folder given.
-_WRITE_GPT2 = """
-import json, sys
-import torch, transformers
-
-torch.manual_seed(0)
-model = transformers.GPT2LMHeadModel(transformers.GPT2Config(**json.loads(sys.argv[2])))
-model.save_pretrained(sys.argv[1])
-"""

@@ -115,7 +115,9 @@ def _run_quick_suite(suite, tmp_path):
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "benchmarks", "--suite", suite, "--quick", "--results", str(tmp_path)]
     command += ["--markdown", str(tmp_path / "BENCHMARKS.md")]
-    subprocess.run(command, cwd=ROOT, env=environment, check=True, capture_output=True, text=True)
+    run = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
+    # The suite's own output says which row failed and why; CI shows only the end of a failure's report.
+    assert run.returncode == 0, f"the {suite} suite failed (exit {run.returncode}):\n{run.stderr[-6000:]}"
     (results,) = tmp_path.glob("*-quick.csv")
     with results.open(newline="") as file:
         return list(csv.DictReader(file))
