@@ -22,7 +22,7 @@ from kerazoo.data.sources import TASKS, ReadOptions, cardinality, default_datase
 from kerazoo.data.tokenization import check_tokenizer, default_tokenizer
 
 # Builder arguments the data fixes: a different value chosen for one is refused (vocab_size is only a cap).
-FIXED_BY_DATA = ("classes", "num_classes", "dim")
+FIXED_BY_DATA = ("classes", "num_classes", "dim", "num_segments")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class TaskData:
         vocabulary: for text tokenized into words, the id of each word ("" = 0 padding, "[UNK]" = 1), as
             TextVectorization's.
         tokenizer: for text tokenized into subwords, the `kerazoo.text.Tokenizer` (its id 0 is padding).
+        sentence_pairs: each text example is a pair (GLUE's, SNLI's), fed as `{"tokens", "segment_ids"}`.
         text_sizes: for language modeling, `{split: {"words": ..., "characters": ...}}`: the size of the
             text each split's targets cover, for per-word perplexity and bits per character.
         embedding_matrix: `(len(vocabulary), dim)` vectors when loaded with `embeddings`.
@@ -59,6 +60,7 @@ class TaskData:
     class_names: tuple | None = None
     vocabulary: tuple | None = None
     tokenizer: object = field(default=None, repr=False)
+    sentence_pairs: bool = False
     text_sizes: dict | None = None
     embedding_matrix: np.ndarray | None = field(default=None, repr=False)
     sequence_length: int | None = None
@@ -81,6 +83,7 @@ class TaskData:
             "max_length": self.sequence_length,
             "embedding_matrix": self.embedding_matrix,
             "dim": None if self.embedding_matrix is None else int(self.embedding_matrix.shape[1]),
+            "num_segments": 2 if self.sentence_pairs else None,  # BERT's segment embedding, first and second text
         }
         return {key: value for key, value in settings.items() if value is not None and key in accepted}
 
@@ -104,7 +107,8 @@ def load(
 
     Args:
         data: an offline name ("digits", "polarity", "lee", "wiki", "copy"), "tfds:NAME" or
-            "tfds:NAME:TRAIN_SPLIT" (tensorflow-datasets; the test split is "test"), or a path: a folder in
+            "tfds:NAME:TRAIN_SPLIT" (tensorflow-datasets; the test split is "test", or "validation" where
+            the test labels are withheld, as GLUE's are; two text features are a sentence pair), or a path: a folder in
             the `image_dataset_from_directory` / `text_dataset_from_directory` layout (one sub-folder per
             class, or `train/` and `test/` folders of them) for classification, a text file or folder for
             language modeling. None: the task's offline default.
@@ -204,7 +208,8 @@ def load_for_model(
 
     Returns:
         The data, and the builder's arguments: `settings` with the sizes the data fixes (classes, vocabulary
-        size, input shape, sequence length, and with `embeddings` the matrix and its `dim`).
+        size, input shape, sequence length, two segments for sentence pairs, and with `embeddings` the
+        matrix and its `dim`).
 
     Raises:
         ValueError: as `load`, and for a setting in `FIXED_BY_DATA` that the data contradicts.

@@ -162,12 +162,12 @@ def _images(name: str, source: str, options: ReadOptions) -> Splits:
         datasets = {**_held_out(x, y), "test": _slices(x_test, y_test)}
         class_names = [str(digit) for digit in range(10)]
     elif source == "tfds":
-        datasets, info, keys = _tfds(name, options)
-        shape = options.image_shape or tuple(info.features[keys[0]].shape)
+        datasets, features, columns = _tfds(name, options)
+        shape = options.image_shape or tuple(features[columns.inputs[0]].shape)
         if None in shape:
             raise ValueError(f"{name} images vary in size: give the model's input_shape (--set input_shape=(H, W, C)).")
         datasets = {part: dataset.map(_image_to(shape)) for part, dataset in datasets.items()}
-        class_names = info.features[keys[1]].names
+        class_names = features[columns.label].names
     else:
         shape = options.image_shape or FOLDER_IMAGE_SHAPE
         if shape[2] not in FOLDER_CHANNELS:
@@ -205,12 +205,13 @@ def _image_to(shape):
 def _texts(name: str, source: str, options: ReadOptions) -> Splits:
     import tensorflow as tf
 
+    paired = False
     if source == "offline":
         (texts, y), (texts_test, y_test), class_names = offline.load_polarity(seed=options.seed)
         datasets = {**_held_out(texts, y), "test": _slices(texts_test, y_test)}
     elif source == "tfds":
-        datasets, info, keys = _tfds(name, options)
-        class_names = info.features[keys[1]].names
+        datasets, features, columns = _tfds(name, options)
+        class_names, paired = features[columns.label].names, columns.paired
     else:
         files, class_names = _folder_files(Path(name), options.seed, folders.TEXT_EXTENSIONS)
         datasets = {
@@ -219,20 +220,31 @@ def _texts(name: str, source: str, options: ReadOptions) -> Splits:
         }
     length = options.sequence_length or SEQUENCE_LENGTH
     train_texts = datasets["train"].map(lambda text, _: text)
+    if paired:  # the tokenizer learns from both texts of each pair
+        train_texts = train_texts.flat_map(lambda first, second: tf.data.Dataset.from_tensor_slices([first, second]))
     tokenizer = make_tokenizer(options.tokenizer, _decoded(train_texts))
     metadata = {"num_classes": len(class_names), "class_names": tuple(class_names), "sequence_length": length}
     if tokenizer is not None:
         _require_vocab_fits(tokenizer, options)
-        encode = tokenizer.tf_map(max_length=length, padding="max_length")
+        encode = tokenizer.tf_map(max_length=length, padding="max_length", pairs=paired)
+        # A pair's ids say which text each token came from (BERT's segment ids), beside the tokens.
+        fed = (names.TOKENS, names.SEGMENT_IDS) if paired else (names.TOKENS,)
 
         def to_subword_ids(dataset):
             # Batched for the tokenizer (one trip to Python per batch), then single examples again.
             tokenized = dataset.batch(256).map(encode, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
-            tokenized = tokenized.map(lambda x, label: (x[names.TOKENS], tf.cast(label, tf.int32)))
+            tokenized = tokenized.map(lambda x, label: (_inputs(x, fed), tf.cast(label, tf.int32)))
             return tokenized.apply(tf.data.experimental.assert_cardinality(cardinality(dataset)))
 
         datasets = {part: to_subword_ids(dataset) for part, dataset in datasets.items()}
-        return Splits(datasets, {**metadata, "tokenizer": tokenizer})
+        return Splits(datasets, {**metadata, "tokenizer": tokenizer, "sentence_pairs": paired})
+    if paired:
+        raise ValueError(
+            f"{name} holds sentence pairs, which a subword tokenizer joins into one sequence with segment ids "
+            "(BERT's [CLS] a [SEP] b [SEP]); words cannot. Received: tokenizer='words' (the default for "
+            "classification); give tokenizer='wordpiece:8000' (--tokenizer wordpiece:8000) or a checkpoint's "
+            "(--from)."
+        )
     vectorize, matrix = _vectorizer(options, length, train_texts)
 
     def to_ids(text, label):
@@ -242,6 +254,11 @@ def _texts(name: str, source: str, options: ReadOptions) -> Splits:
         {part: dataset.map(to_ids) for part, dataset in datasets.items()},
         {**metadata, "vocabulary": tuple(vectorize.get_vocabulary()), "embedding_matrix": matrix},
     )
+
+
+def _inputs(encoded: dict, fed: tuple[str, ...]):
+    """What a classifier takes of `encode`'s dict: the tokens alone, or the dict of the inputs `fed`."""
+    return encoded[fed[0]] if len(fed) == 1 else {key: encoded[key] for key in fed}
 
 
 def _decoded(texts):
@@ -393,34 +410,87 @@ def _folder_files(root: Path, seed: int, extensions: tuple[str, ...]):
 
 
 def _tfds(name: str, options: ReadOptions):
-    """The train (less a validation tenth), validation and test splits of a tensorflow-datasets dataset."""
+    """The train (less a validation tenth), validation and test splits of a tensorflow-datasets dataset, as
+    `(inputs, label)` pairs, and its features and `Columns`."""
     tfds = require("tensorflow_datasets", name)
     dataset, _, train_split = name.removeprefix(TFDS_PREFIX).partition(":")
-    try:
-        (train, test), info = tfds.load(
-            dataset,
-            split=[train_split or "train", "test"],
-            as_supervised=True,
-            with_info=True,
-            data_dir=options.data_dir,
-            download=options.download,
-        )
-    except tfds.core.registered.DatasetNotFoundError:
-        close = difflib.get_close_matches(dataset, tfds.list_builders(), n=3)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"tensorflow-datasets has no dataset {dataset!r}.{hint}") from None
-    except (AssertionError, OSError, ConnectionError) as error:
-        where = options.data_dir or "~/tensorflow_datasets (the default data_dir)"
-        raise ValueError(
-            f"{name} is not available offline: no prepared copy in data_dir={where}"
-            + ("" if options.download else " and download=False")
-            + f" ({type(error).__name__}). Prepare it where there is network (tfds build {dataset} --data_dir DIR) "
-            "and pass that DIR as data_dir (kerazoo train --data-dir DIR)."
-        ) from None
-    if info.supervised_keys is None:
-        raise ValueError(f"{name} has no (input, label) pairs (supervised_keys) to classify.")
+
+    def load(splits):
+        try:
+            return tfds.load(
+                dataset, split=splits, with_info=True, data_dir=options.data_dir, download=options.download
+            )
+        except tfds.core.registered.DatasetNotFoundError:
+            close = difflib.get_close_matches(dataset, tfds.list_builders(), n=3)
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ValueError(f"tensorflow-datasets has no dataset {dataset!r}.{hint}") from None
+        except (AssertionError, OSError, ConnectionError) as error:
+            where = options.data_dir or "~/tensorflow_datasets (the default data_dir)"
+            raise ValueError(
+                f"{name} is not available offline: no prepared copy in data_dir={where}"
+                + ("" if options.download else " and download=False")
+                + f" ({type(error).__name__}). Prepare it where there is network (tfds build {dataset} --data_dir "
+                "DIR) and pass that DIR as data_dir (kerazoo train --data-dir DIR)."
+            ) from None
+
+    (train, test), info = load([train_split or "train", "test"])
+    columns = tfds_columns(name, info, options.task)
+    if columns.unlabelled_possible:
+        if _labels_hidden(test, columns.label):  # GLUE keeps its test labels private: score on its dev set
+            test, _ = load("validation")
+        train, test = (part.filter(lambda example: example[columns.label] >= 0) for part in (train, test))
+    train, test = (part.map(columns.pick) for part in (train, test))
     datasets = {
         part: train.skip(s.start).take(s.stop - s.start)
         for part, s in split(cardinality(train), ("validation", "train")).items()
     }
-    return {**datasets, "test": test}, info, info.supervised_keys
+    return {**datasets, "test": test}, info.features, columns
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which features of a tensorflow-datasets example a classifier reads: `inputs` (one image or text, or
+    two texts: a sentence pair) and the `label`."""
+
+    inputs: tuple[str, ...]
+    label: str
+    unlabelled_possible: bool  # read from the features, where -1 marks an example without a label
+
+    @property
+    def paired(self) -> bool:
+        return len(self.inputs) == 2
+
+    def pick(self, example):
+        inputs = tuple(example[key] for key in self.inputs)
+        return (inputs if self.paired else inputs[0]), example[self.label]
+
+
+def tfds_columns(name: str, info, task: str) -> Columns:
+    """The dataset's `supervised_keys`, or else its one `ClassLabel` and its inputs by kind: one image, or
+    one or two texts (GLUE's and SNLI's sentence pairs, in the order the dataset declares them)."""
+    tfds = require("tensorflow_datasets", name)
+    keys = info.supervised_keys
+    if keys is not None and len(keys) == 2 and all(isinstance(key, str) for key in keys):
+        return Columns((keys[0],), keys[1], unlabelled_possible=False)
+    features = info.features
+    labels = [key for key, feature in features.items() if isinstance(feature, tfds.features.ClassLabel)]
+    if task == "image-classification":
+        kind, counts = "image", (1,)
+        inputs = [key for key, feature in features.items() if isinstance(feature, tfds.features.Image)]
+    else:
+        kind, counts = "text", (1, 2)
+        inputs = [key for key, feature in features.items() if isinstance(feature, tfds.features.Text)]
+    if len(labels) != 1 or len(inputs) not in counts:
+        shown = ", ".join(f"{key} ({type(feature).__name__})" for key, feature in features.items())
+        wanted = "one image" if kind == "image" else "one text or a pair of texts"
+        raise ValueError(
+            f"{name} has no supervised_keys, and its features are not {wanted} and one ClassLabel to classify "
+            f"them by: {shown}."
+        )
+    return Columns(tuple(inputs), labels[0], unlabelled_possible=True)
+
+
+def _labels_hidden(split, label: str) -> bool:
+    """Whether a split's labels are withheld (-1), as GLUE's test splits' are: its first example says."""
+    first = next(iter(split.take(1)), None)
+    return first is not None and int(first[label]) < 0

@@ -57,7 +57,7 @@ def _require_inputs_fed(network, dataset) -> None:
     if built != fed:
         raise ValueError(
             f"With these settings {network.name} takes inputs {built}; kerazoo train feeds {fed}. Build and fit "
-            "such a model in Python (for num_segments, say, with your own segment ids)."
+            "such a model in Python with inputs of your own."
         )
 
 

@@ -130,11 +130,11 @@ def preprocessed_for(dataset, weights):
 
 
 def fed_inputs(dataset, network):
-    """`dataset` feeding what `network` takes: a BERT checkpoint's model takes segment ids beside the
-    tokens, which are all 0 for single texts."""
+    """`dataset` feeding what `network` takes: a model with segments (a BERT checkpoint's) takes segment ids
+    beside the tokens, which are all 0 for single texts (sentence pairs bring their own)."""
     import tensorflow as tf
 
-    if not isinstance(network.input, dict) or names.SEGMENT_IDS not in network.input:
+    if not isinstance(network.input, dict) or names.SEGMENT_IDS not in network.input or dataset.sentence_pairs:
         return dataset
 
     def with_segment_ids(tokens, target):

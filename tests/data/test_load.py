@@ -170,6 +170,52 @@ def test_tfds_text_is_vectorized_like_offline_text():
     assert tokens.shape == (8, 20) and loaded.num_classes == 2
 
 
+def test_tfds_sentence_pairs_are_fed_as_tokens_and_segment_ids():
+    # GLUE's MRPC has no supervised_keys: its two Text features are the pair, its ClassLabel the label.
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=40):
+        loaded = data.load("tfds:glue/mrpc", task="text-classification", tokenizer="wordpiece:60", batch_size=8)
+    inputs, _ = first_batch(loaded.train)
+    assert set(inputs) == {"tokens", "segment_ids"} and inputs["tokens"].shape == (8, 64)
+    assert set(np.unique(inputs["segment_ids"])) == {0, 1}  # [CLS] first [SEP] is 0, second [SEP] is 1
+    assert loaded.sentence_pairs and loaded.model_settings({"num_segments": 0})["num_segments"] == 2
+
+
+def test_sentence_pairs_on_the_word_path_are_refused_naming_the_tokenizer():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=40), pytest.raises(ValueError, match="holds sentence pairs.*--tokenizer"):
+        data.load("tfds:glue/mrpc", task="text-classification")
+
+
+def test_a_tfds_dataset_with_nothing_to_classify_by_is_refused_naming_its_features():
+    # STS-B's label is a similarity score (a float Tensor), not a ClassLabel.
+    import tensorflow_datasets as tfds
+
+    refused = pytest.raises(ValueError, match="sentence1 \\(Text\\).*label \\(Tensor")
+    with tfds.testing.mock_data(num_examples=40), refused:
+        data.load("tfds:glue/stsb", task="text-classification", tokenizer="wordpiece:60")
+
+
+def test_a_tfds_test_split_whose_labels_are_withheld_gives_way_to_the_validation_split():
+    # GLUE's test labels are private (-1): the dev set is what is scored, as GLUE's papers report it.
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    def as_dataset(self, split, **_):
+        sizes = {"train": 30, "validation": 7, "test": 11}
+        count = sizes[str(split)]
+        label = -1 if str(split) == "test" else 1
+        examples = {"sentence1": ["a b"] * count, "sentence2": ["c d"] * count, "label": [label] * count}
+        return tf.data.Dataset.from_tensor_slices({**examples, "idx": list(range(count))})
+
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        loaded = data.load("tfds:glue/mrpc", task="text-classification", tokenizer="wordpiece:60", batch_size=8)
+    labels = np.concatenate([np.asarray(y) for _, y in loaded.test])
+    assert labels.tolist() == [1] * 7
+
+
 def test_tensorflow_datasets_can_read_a_datasets_download_checksums(tmp_path):
     # The first step of every tfds download (kerazoo train --data tfds:cifar10 with no prepared copy). It
     # imports importlib_resources, which tensorflow-datasets 4.9 needs but declares only for Python < 3.9;

@@ -80,6 +80,20 @@ def test_from_a_checkpoint_trains_its_model_with_its_tokenizer_and_a_fresh_head(
     assert backbone(before) <= moved(before, after) | {"segment_embedding/embeddings"}  # segment 1 is never fed
 
 
+def test_from_a_checkpoint_fine_tunes_on_sentence_pairs_with_their_segment_ids(tmp_path, bert):
+    # GLUE's MRPC (mock_data: examples made from its features, offline): the checkpoint's tokenizer joins
+    # each pair, and the second text's segment embedding trains too.
+    import tensorflow_datasets as tfds
+
+    run = ["train", "transformer_classifier", "--from", str(bert), "--data", "tfds:glue/mrpc", "--epochs", "1"]
+    with tfds.testing.mock_data(num_examples=48):
+        assert cli.main([*run, "--set", "max_length=32", "--batch-size", "16", "--output", str(tmp_path)]) == 0
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    assert sorted(tensor.name for tensor in model.inputs) == ["segment_ids", "tokens"]
+    before, after = pretrained(bert), trained(tmp_path)
+    assert backbone(before) <= moved(before, after)
+
+
 def test_freeze_backbone_trains_the_head_alone(tmp_path, bert):
     train(tmp_path, bert, "--freeze-backbone")
     before, after = pretrained(bert), trained(tmp_path)

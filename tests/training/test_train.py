@@ -14,6 +14,7 @@ from kerazoo import cli, data, training
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data pipelines")
 QUICK = ["--epochs", "1", "--batch-size", "128"]
+TINY_CLASSIFIER = ["--set", "dim=16", "--set", "num_heads=2", "--set", "ffn_dim=32", "--set", "num_layers=1"]
 KILL_DURING_EPOCH_2 = """
 import os, signal, sys, keras
 from kerazoo import training
@@ -159,6 +160,24 @@ def test_train_reads_a_tfds_dataset(tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert len(metrics["history"]["loss"]) == 1 and math.isfinite(metrics["test"]["loss"])
     assert keras.saving.load_model(tmp_path / "model.keras").output_shape == (None, 10)  # mnist's ten classes
+
+
+def test_train_builds_a_classifier_of_two_segments_for_sentence_pairs(tmp_path):
+    import tensorflow_datasets as tfds
+
+    run = [
+        "train",
+        "transformer_classifier",
+        *TINY_CLASSIFIER,
+        "--data",
+        "tfds:glue/mrpc",
+        "--tokenizer",
+        "wordpiece:60",
+    ]
+    with tfds.testing.mock_data(num_examples=48):
+        assert cli.main([*run, "--epochs", "1", "--batch-size", "16", "--output", str(tmp_path)]) == 0
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    assert sorted(tensor.name for tensor in model.inputs) == ["segment_ids", "tokens"]
 
 
 def test_an_output_that_cannot_be_created_is_refused_before_training(tmp_path, capsys):
