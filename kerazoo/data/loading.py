@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kerazoo._validation import require_choice, require_positive_int, require_seed
-from kerazoo.data.sources import TASKS, ReadOptions, cardinality, default_dataset, read, resolve_source
+from kerazoo.data.sources import TASKS, ReadOptions, default_dataset, read, resolve_source
+from kerazoo.data.splits import cardinality
 from kerazoo.data.tokenization import check_tokenizer, default_tokenizer
 
 # Builder arguments the data fixes: a different value chosen for one is refused (vocab_size is only a cap).

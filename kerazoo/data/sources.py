@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from kerazoo import names
-from kerazoo._optional import require
 from kerazoo._validation import require_choice
-from kerazoo.data import folders, offline
+from kerazoo.data import folders, offline, tfds
+from kerazoo.data.splits import cardinality, split
 from kerazoo.data.synthetic import copy_task
 from kerazoo.data.tokenization import make_tokenizer
 from kerazoo.embeddings.keras_layers import embedding_matrix, text_vectorization_and_embedding, vectors_vocabulary
@@ -40,9 +40,6 @@ OFFLINE = {
     "wiki": "language-modeling",
     "copy": "seq2seq",
 }
-TFDS_PREFIX = "tfds:"
-# The share of the examples each held-out split (validation, test) takes when a dataset has none of its own.
-HELD_OUT_FRACTION = 0.1
 # Digits are 8x8: upsampled to the smallest input every image model of the zoo takes.
 DIGITS_SHAPE = (32, 32, 1)
 # image_dataset_from_directory's own default size, and the channels tf.io.decode_image gives.
@@ -84,7 +81,7 @@ def default_dataset(task: str) -> str:
 
 def resolve_source(name: str, task: str) -> str:
     """ "offline", "tfds" or "path", after checking that `name` exists and serves `task`."""
-    if name.startswith(TFDS_PREFIX):
+    if name.startswith(tfds.PREFIX):
         if task not in ("image-classification", "text-classification"):
             raise ValueError(f"tfds: datasets are read for image and text classification. Received task={task!r}")
         return "tfds"
@@ -118,31 +115,6 @@ def read(name: str, options: ReadOptions) -> Splits:
     return reader(name, resolve_source(name, options.task), options)
 
 
-def split(count: int, order: tuple[str, ...]) -> dict[str, slice]:
-    """How `count` examples in a fixed order are split: one slice per split, consecutive, in `order`.
-
-    Each split but "train" takes `HELD_OUT_FRACTION` of the examples (at least one), "train" the rest:
-    `("validation", "train")` holds out the first tenth, `("train", "validation", "test")` the last fifth.
-    """
-    held_out = len(order) - 1
-    slices, start, share = {}, 0, 0.0
-    for part in order:
-        share += HELD_OUT_FRACTION if part != "train" else 1.0 - held_out * HELD_OUT_FRACTION
-        end = count if part == order[-1] else int(count * share)
-        if part != "train":
-            end = max(end, start + 1)
-        slices[part], start = slice(start, end), end
-    return slices
-
-
-def cardinality(dataset) -> int:
-    """The number of elements (examples, or batches once batched); counted where tf.data does not know it."""
-    size = int(dataset.cardinality())
-    if size >= 0:
-        return size
-    return int(dataset.reduce(0, lambda count, _: count + 1))
-
-
 def _slices(*arrays):
     import tensorflow as tf
 
@@ -162,7 +134,7 @@ def _images(name: str, source: str, options: ReadOptions) -> Splits:
         datasets = {**_held_out(x, y), "test": _slices(x_test, y_test)}
         class_names = [str(digit) for digit in range(10)]
     elif source == "tfds":
-        datasets, features, columns = _tfds(name, options)
+        datasets, features, columns = tfds.read(name, options)
         shape = options.image_shape or tuple(features[columns.inputs[0]].shape)
         if None in shape:
             raise ValueError(f"{name} images vary in size: give the model's input_shape (--set input_shape=(H, W, C)).")
@@ -210,7 +182,7 @@ def _texts(name: str, source: str, options: ReadOptions) -> Splits:
         (texts, y), (texts_test, y_test), class_names = offline.load_polarity(seed=options.seed)
         datasets = {**_held_out(texts, y), "test": _slices(texts_test, y_test)}
     elif source == "tfds":
-        datasets, features, columns = _tfds(name, options)
+        datasets, features, columns = tfds.read(name, options)
         class_names, paired = features[columns.label].names, columns.paired
     else:
         files, class_names = _folder_files(Path(name), options.seed, folders.TEXT_EXTENSIONS)
@@ -407,90 +379,3 @@ def _folder_files(root: Path, seed: int, extensions: tuple[str, ...]):
     if test_files is not None:
         files["test"] = test_files
     return files, class_names
-
-
-def _tfds(name: str, options: ReadOptions):
-    """The train (less a validation tenth), validation and test splits of a tensorflow-datasets dataset, as
-    `(inputs, label)` pairs, and its features and `Columns`."""
-    tfds = require("tensorflow_datasets", name)
-    dataset, _, train_split = name.removeprefix(TFDS_PREFIX).partition(":")
-
-    def load(splits):
-        try:
-            return tfds.load(
-                dataset, split=splits, with_info=True, data_dir=options.data_dir, download=options.download
-            )
-        except tfds.core.registered.DatasetNotFoundError:
-            close = difflib.get_close_matches(dataset, tfds.list_builders(), n=3)
-            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise ValueError(f"tensorflow-datasets has no dataset {dataset!r}.{hint}") from None
-        except (AssertionError, OSError, ConnectionError) as error:
-            where = options.data_dir or "~/tensorflow_datasets (the default data_dir)"
-            raise ValueError(
-                f"{name} is not available offline: no prepared copy in data_dir={where}"
-                + ("" if options.download else " and download=False")
-                + f" ({type(error).__name__}). Prepare it where there is network (tfds build {dataset} --data_dir "
-                "DIR) and pass that DIR as data_dir (kerazoo train --data-dir DIR)."
-            ) from None
-
-    (train, test), info = load([train_split or "train", "test"])
-    columns = tfds_columns(name, info, options.task)
-    if columns.unlabelled_possible:
-        if _labels_hidden(test, columns.label):  # GLUE keeps its test labels private: score on its dev set
-            test, _ = load("validation")
-        train, test = (part.filter(lambda example: example[columns.label] >= 0) for part in (train, test))
-    train, test = (part.map(columns.pick) for part in (train, test))
-    datasets = {
-        part: train.skip(s.start).take(s.stop - s.start)
-        for part, s in split(cardinality(train), ("validation", "train")).items()
-    }
-    return {**datasets, "test": test}, info.features, columns
-
-
-@dataclass(frozen=True)
-class Columns:
-    """Which features of a tensorflow-datasets example a classifier reads: `inputs` (one image or text, or
-    two texts: a sentence pair) and the `label`."""
-
-    inputs: tuple[str, ...]
-    label: str
-    unlabelled_possible: bool  # read from the features, where -1 marks an example without a label
-
-    @property
-    def paired(self) -> bool:
-        return len(self.inputs) == 2
-
-    def pick(self, example):
-        inputs = tuple(example[key] for key in self.inputs)
-        return (inputs if self.paired else inputs[0]), example[self.label]
-
-
-def tfds_columns(name: str, info, task: str) -> Columns:
-    """The dataset's `supervised_keys`, or else its one `ClassLabel` and its inputs by kind: one image, or
-    one or two texts (GLUE's and SNLI's sentence pairs, in the order the dataset declares them)."""
-    tfds = require("tensorflow_datasets", name)
-    keys = info.supervised_keys
-    if keys is not None and len(keys) == 2 and all(isinstance(key, str) for key in keys):
-        return Columns((keys[0],), keys[1], unlabelled_possible=False)
-    features = info.features
-    labels = [key for key, feature in features.items() if isinstance(feature, tfds.features.ClassLabel)]
-    if task == "image-classification":
-        kind, counts = "image", (1,)
-        inputs = [key for key, feature in features.items() if isinstance(feature, tfds.features.Image)]
-    else:
-        kind, counts = "text", (1, 2)
-        inputs = [key for key, feature in features.items() if isinstance(feature, tfds.features.Text)]
-    if len(labels) != 1 or len(inputs) not in counts:
-        shown = ", ".join(f"{key} ({type(feature).__name__})" for key, feature in features.items())
-        wanted = "one image" if kind == "image" else "one text or a pair of texts"
-        raise ValueError(
-            f"{name} has no supervised_keys, and its features are not {wanted} and one ClassLabel to classify "
-            f"them by: {shown}."
-        )
-    return Columns(tuple(inputs), labels[0], unlabelled_possible=True)
-
-
-def _labels_hidden(split, label: str) -> bool:
-    """Whether a split's labels are withheld (-1), as GLUE's test splits' are: its first example says."""
-    first = next(iter(split.take(1)), None)
-    return first is not None and int(first[label]) < 0

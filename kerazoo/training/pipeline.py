@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from kerazoo._validation import require_choice, require_positive_int
-from kerazoo.data.sources import cardinality
+from kerazoo.data.splits import cardinality
 
 REMAINDERS = ("keep", "drop", "pad")
 # The most examples a dataset of examples is shuffled through at once (tf.data's buffer, in memory).

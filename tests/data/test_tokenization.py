@@ -111,7 +111,7 @@ def test_splitting_text_keeps_every_word_and_cuts_where_the_word_split_cuts():
     part_words = {part: [w for text in found for w in words(text)] for part, found in parts.items()}
     all_words = [w for text in texts for w in words(text)]
     assert [w for part in ("train", "validation", "test") for w in part_words[part]] == all_words
-    bounds = data.sources.split(len(all_words), ("train", "validation", "test"))
+    bounds = data.splits.split(len(all_words), ("train", "validation", "test"))
     assert {part: len(found) for part, found in part_words.items()} == {p: s.stop - s.start for p, s in bounds.items()}
 
 
