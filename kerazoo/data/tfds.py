@@ -96,7 +96,7 @@ def find_columns(name: str, info, task: str) -> Columns:
     return Columns(tuple(inputs), labels[0], unlabelled_possible=True)
 
 
-def _labels_hidden(split, label: str) -> bool:
+def _labels_hidden(examples, label: str) -> bool:
     """Whether a split's labels are withheld (-1), as GLUE's test splits' are: its first example says."""
-    first = next(iter(split.take(1)), None)
+    first = next(iter(examples.take(1)), None)
     return first is not None and int(first[label]) < 0
