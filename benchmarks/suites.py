@@ -44,7 +44,7 @@ def rows(suite: str, quick: bool) -> list:
         training.resnet50_row(sizes["resnet50"], timing),
         training.lstm_row(sizes["lstm"], timing),
     ]
-    if suite == "cpu":  # transformers' GPT-2 runs on PyTorch's CPU build; the gpu suite is JAX alone
+    if suite == "cpu":  # transformers' GPT-2 runs on the CPU, in its own process; the gpu suite is JAX alone
         found.append(pretrained.transformers_generation_row(sizes["gpt2"], generation_timing))
         # kerazoo on JAX too: TensorFlow's XLA decoded GPT-2 at batch 1 at ~0.6x JAX's speed on the same CPU.
         found.append(pretrained.transformers_generation_row(sizes["gpt2"], generation_timing, backend="jax"))

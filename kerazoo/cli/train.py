@@ -89,7 +89,8 @@ def add_commands(commands) -> None:
     train.add_argument("name", nargs="?", help="a registered model, e.g. resnet18, lstm_classifier, gpt")
     train.add_argument(
         "--data",
-        help="offline: digits, polarity, lee, wiki, copy; tfds:NAME[:TRAIN_SPLIT] (tensorflow-datasets); or a "
+        help="offline: digits, polarity, lee, wiki, copy; tfds:NAME[:TRAIN_SPLIT] (tensorflow-datasets; sentence "
+        "pairs such as tfds:glue/mrpc too); or a "
         "folder of class sub-folders (image/text_dataset_from_directory layout), or text for language models",
     )
     train.add_argument(

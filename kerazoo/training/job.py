@@ -129,8 +129,8 @@ def train(
         model: a registered model: its name ("resnet18"), or its `ModelInfo` (`kerazoo.models.info(name)`),
             which has been looked up already.
         output: the run's folder; checked for writing before anything is trained.
-        data: a dataset for `kerazoo.data.load` (offline name, "tfds:NAME[:SPLIT]" or a folder); None: the
-            task's offline default (digits, polarity, lee or copy).
+        data: a dataset for `kerazoo.data.load` (offline name, "tfds:NAME[:SPLIT]", sentence pairs included, or a
+            folder); None: the task's offline default (digits, polarity, lee or copy).
         settings: keyword arguments for the model builder (`width`, `dim`, `input_shape`, `max_length`...);
             `input_shape`, `max_length` and `vocab_size` also shape the data (`kerazoo.data.load_for_model`).
         embeddings: a Word2Vec run (folder or saved model) whose vectors initialise the model's embedding
