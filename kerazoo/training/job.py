@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kerazoo import distribute
+from kerazoo import distribute, names
 from kerazoo._io import atomic_path, require_writable_folder
 from kerazoo._validation import require_bool, require_choice, require_number, require_positive_int, require_seed
 from kerazoo.data import check_data_for_model, load_for_model
@@ -54,6 +54,11 @@ def _require_inputs_fed(network, dataset) -> None:
     built = sorted(tensor.name for tensor in network.inputs)
     fed = dataset.train_examples.element_spec[0]
     fed = sorted(fed) if isinstance(fed, dict) else [network.inputs[0].name]
+    if names.SEGMENT_IDS in fed and names.SEGMENT_IDS not in built:
+        raise ValueError(
+            f"{dataset.name} holds sentence pairs, fed as {fed}; {network.name} takes {built}. Train "
+            "transformer_classifier (or a checkpoint with segment ids: BERT's) on pairs."
+        )
     if built != fed:
         raise ValueError(
             f"With these settings {network.name} takes inputs {built}; kerazoo train feeds {fed}. Build and fit "

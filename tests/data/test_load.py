@@ -1,10 +1,13 @@
 """`kerazoo.data.load`: offline datasets, tensorflow-datasets (mocked, offline) and folders as tf.data splits."""
 
+from types import SimpleNamespace
+
 import keras
 import numpy as np
 import pytest
 
 from kerazoo import cli, data
+from kerazoo.data import tfds as tfds_reader
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.data pipelines")
 
@@ -200,20 +203,46 @@ def test_a_tfds_dataset_with_nothing_to_classify_by_is_refused_naming_its_featur
 
 def test_a_tfds_test_split_whose_labels_are_withheld_gives_way_to_the_validation_split():
     # GLUE's test labels are private (-1): the dev set is what is scored, as GLUE's papers report it.
-    import tensorflow as tf
     import tensorflow_datasets as tfds
 
-    def as_dataset(self, split, **_):
-        sizes = {"train": 30, "validation": 7, "test": 11}
-        count = sizes[str(split)]
-        label = -1 if str(split) == "test" else 1
-        examples = {"sentence1": ["a b"] * count, "sentence2": ["c d"] * count, "label": [label] * count}
-        return tf.data.Dataset.from_tensor_slices({**examples, "idx": list(range(count))})
-
-    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+    with tfds.testing.mock_data(as_dataset_fn=_glue_like_splits):
         loaded = data.load("tfds:glue/mrpc", task="text-classification", tokenizer="wordpiece:60", batch_size=8)
     labels = np.concatenate([np.asarray(y) for _, y in loaded.test])
     assert labels.tolist() == [1] * 7
+
+
+def test_tfds_examples_without_a_label_are_left_out_of_training():
+    # SNLI marks pairs without a consensus -1: 10 of these 30 training pairs.
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(as_dataset_fn=_glue_like_splits):
+        loaded = data.load("tfds:glue/mrpc", task="text-classification", tokenizer="wordpiece:60", batch_size=8)
+    validation = sum(len(y) for _, y in loaded.validation)
+    assert loaded.train_size + validation == 20
+    assert min(int(np.min(y)) for _, y in loaded.train) >= 0
+
+
+def _glue_like_splits(self, split, **_):
+    """tfds's `_as_dataset` for mock_data: GLUE's MRPC features; the test labels withheld (-1), a third of
+    the training labels missing (-1)."""
+    import tensorflow as tf
+
+    labels = {"train": [1, 0, -1] * 10, "validation": [1] * 7, "test": [-1] * 11}[str(split)]
+    count = len(labels)
+    examples = {"sentence1": ["a b"] * count, "sentence2": ["c d"] * count, "label": labels}
+    return tf.data.Dataset.from_tensor_slices({**examples, "idx": list(range(count))})
+
+
+def test_a_split_kind_is_found_by_its_name_or_the_first_name_it_begins():
+    # MNLI's splits: train, test_matched, test_mismatched, validation_matched, validation_mismatched.
+    mnli = SimpleNamespace(splits=dict.fromkeys(["train", "test_matched", "validation_matched"]), full_name="mnli")
+    assert (tfds_reader.split_named(mnli, "test"), tfds_reader.split_named(mnli, "validation")) == (
+        "test_matched",
+        "validation_matched",
+    )
+    assert tfds_reader.split_named(SimpleNamespace(splits={}), "test") == "test"  # not prepared: tfds decides
+    with pytest.raises(ValueError, match="mnli has no test split to score on: its splits are train"):
+        tfds_reader.split_named(SimpleNamespace(splits={"train": None}, full_name="mnli"), "test")
 
 
 def test_tensorflow_datasets_can_read_a_datasets_download_checksums(tmp_path):

@@ -92,6 +92,8 @@ def test_from_a_checkpoint_fine_tunes_on_sentence_pairs_with_their_segment_ids(t
     assert sorted(tensor.name for tensor in model.inputs) == ["segment_ids", "tokens"]
     before, after = pretrained(bert), trained(tmp_path)
     assert backbone(before) <= moved(before, after)
+    segments = f"{names.SEGMENT_EMBEDDING}/embeddings"
+    assert not np.array_equal(before[segments][1], after[segments][1])  # the second text's row trained
 
 
 def test_freeze_backbone_trains_the_head_alone(tmp_path, bert):

@@ -180,6 +180,15 @@ def test_train_builds_a_classifier_of_two_segments_for_sentence_pairs(tmp_path):
     assert sorted(tensor.name for tensor in model.inputs) == ["segment_ids", "tokens"]
 
 
+def test_sentence_pairs_for_a_model_without_segments_are_refused_naming_the_model_that_takes_them(tmp_path, capsys):
+    import tensorflow_datasets as tfds
+
+    run = ["train", "lstm_classifier", "--data", "tfds:glue/mrpc", "--tokenizer", "wordpiece:60", "--epochs", "1"]
+    with tfds.testing.mock_data(num_examples=48):
+        assert cli.main([*run, "--batch-size", "16", "--output", str(tmp_path)]) == 2
+    assert "tfds:glue/mrpc holds sentence pairs" in capsys.readouterr().err
+
+
 def test_an_output_that_cannot_be_created_is_refused_before_training(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert cli.main(["train", "lenet5", *QUICK, "--output", str(tmp_path / "file" / "run")]) == 2
