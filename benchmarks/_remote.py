@@ -10,6 +10,7 @@ rival, whose step includes it, and it is stated in the rows that use it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,9 +45,11 @@ class RemoteStep:
         if self._process.poll() is None:
             self._process.stdin.close()  # the worker leaves at the end of its input
             self._process.wait()
+        self._process.stdout.close()
 
     def __del__(self):
-        self.close()
+        if hasattr(self, "_process"):  # not when the worker could not even be started
+            self.close()
 
     def _ask(self, request: str) -> None:
         self._process.stdin.write(request + "\n")
@@ -65,17 +68,27 @@ class RemoteStep:
             raise RuntimeError(f"the worker {self._process.args[2]} answered {got!r}, not {answer!r}")
 
 
-def serve(step, baseline_mb: float) -> None:
-    """The worker's side: `step` for each "step" read from stdin, until its end. `baseline_mb` is the resident
-    memory before the contender was built, as `benchmarks._child` takes it for in-process contenders."""
+def protocol_channel():
+    """The worker's end of the conversation: its stdout as it was, while file descriptor 1 (whatever a
+    library prints, from Python or C) goes to stderr, where no stray line can break the handshake. Called
+    first thing in the worker, before the libraries load."""
+    channel = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    return channel
+
+
+def serve(step, baseline_mb: float, channel) -> None:
+    """The worker's side: `step` for each "step" read from stdin, until its end, answering on `channel`
+    (`protocol_channel`). `baseline_mb` is the resident memory before the contender was built, as
+    `benchmarks._child` takes it for in-process contenders."""
     from benchmarks._memory import peak_resident_mb
 
-    print(READY, flush=True)
+    print(READY, file=channel, flush=True)
     for line in sys.stdin:
         if line.strip() == STEP:
             step()
-            print(DONE, flush=True)
+            print(DONE, file=channel, flush=True)
         elif line.strip() == PEAK:
-            print(peak_resident_mb() - baseline_mb, flush=True)
+            print(peak_resident_mb() - baseline_mb, file=channel, flush=True)
         else:
             raise ValueError(f"unknown request {line.strip()!r}: {STEP} or {PEAK}")

@@ -13,7 +13,7 @@ import os
 import sys
 
 from benchmarks._memory import resident_mb
-from benchmarks._remote import serve
+from benchmarks._remote import protocol_channel, serve
 
 
 def write(folder: str, sizes: str) -> None:
@@ -26,6 +26,7 @@ def write(folder: str, sizes: str) -> None:
 
 
 def generate(folder: str, prompt: str, new_tokens: str) -> None:
+    channel = protocol_channel()
     import torch
     import transformers
 
@@ -47,7 +48,7 @@ def generate(folder: str, prompt: str, new_tokens: str) -> None:
         if out.shape[1] != ids.shape[1] + count:
             raise RuntimeError(f"transformers made {out.shape[1] - ids.shape[1]} tokens, not {count}")
 
-    serve(step, baseline)
+    serve(step, baseline, channel)
 
 
 if __name__ == "__main__":

@@ -171,7 +171,7 @@ def test_gpu_suite_runs_on_jax_in_mixed_bfloat16(tmp_path):
     assert {line["precision"] for line in lines} == {"mixed_bfloat16"}
     rows = {line["row"] for line in lines}
     assert "bert_finetuning" in rows
-    # transformers' GPT-2 runs on PyTorch's CPU build: the cpu suite's rows, on TensorFlow and on JAX.
+    # transformers' GPT-2 runs on the CPU: the cpu suite's rows, on TensorFlow and on JAX.
     assert not {"gpt2_generation_transformers", "gpt2_generation_transformers_jax"} & rows
     _assert_measured(lines)
 
