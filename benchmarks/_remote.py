@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks._memory import peak_resident_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 READY, STEP, DONE, PEAK = "ready", "step", "done", "peak"
 
@@ -81,8 +83,6 @@ def serve(step, baseline_mb: float, channel) -> None:
     """The worker's side: `step` for each "step" read from stdin, until its end, answering on `channel`
     (`protocol_channel`). `baseline_mb` is the resident memory before the contender was built, as
     `benchmarks._child` takes it for in-process contenders."""
-    from benchmarks._memory import peak_resident_mb
-
     print(READY, file=channel, flush=True)
     for line in sys.stdin:
         if line.strip() == STEP:

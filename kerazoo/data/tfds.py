@@ -20,6 +20,8 @@ _HIDDEN_LABELS_SEEN = 100
 def read(name: str, options) -> tuple[dict, object, Columns]:
     """The train (less a validation tenth), validation and test splits of a tensorflow-datasets dataset, as
     `(inputs, label)` pairs, and its features and `Columns`. `options` are `sources.ReadOptions`."""
+    import tensorflow as tf
+
     tfds = require("tensorflow_datasets", name)
     dataset, _, train_split = name.removeprefix(PREFIX).partition(":")
 
@@ -40,8 +42,6 @@ def read(name: str, options) -> tuple[dict, object, Columns]:
                 + f" ({type(error).__name__}). Prepare it where there is network (tfds build {dataset} --data_dir "
                 "DIR) and pass that DIR as data_dir (kerazoo train --data-dir DIR)."
             ) from None
-
-    import tensorflow as tf
 
     train, info = load(train_split or "train")
     test, _ = load(split_named(info, "test"))

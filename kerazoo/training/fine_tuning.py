@@ -66,7 +66,7 @@ def enable_lora(model: keras.Model, rank: int) -> int:
     adapted = [
         layer
         for layer in model._flatten_layers(include_self=False)
-        if isinstance(layer, LORA_LAYERS) and layer.built and not any(layer is part for part in head)
+        if isinstance(layer, LORA_LAYERS) and layer.built and layer not in head  # layers compare by identity
     ]
     if not adapted:
         raise ValueError(f"`lora_rank`: {model.name} has no Dense, EinsumDense or Embedding layer for LoRA to adapt.")
