@@ -52,11 +52,12 @@ def _commands(parser: argparse.ArgumentParser):
 
 
 def _spellings(command: argparse.ArgumentParser) -> dict[str, str]:
-    """Library argument name -> the option that sets it (`batch_size` -> `--batch-size`)."""
+    """Library argument name -> the option that sets it (`batch_size` -> `--batch-size`). Not the flags that
+    turn an argument off (`--no-download` sets download=False): `--no-download=False` would say the opposite."""
     return {
         action.dest: max(action.option_strings, key=len)
         for action in command._actions
-        if action.option_strings and action.dest not in ("help", "debug", "set")
+        if action.option_strings and action.dest not in ("help", "debug", "set") and action.const is not False
     }
 
 

@@ -38,7 +38,7 @@ def read(name: str, options) -> tuple[dict, object, Columns]:
             where = options.data_dir or "~/tensorflow_datasets (the default data_dir)"
             raise ValueError(
                 f"{name} is not available offline: no prepared copy in data_dir={where}"
-                + ("" if options.download else " and download=False")
+                + ("" if options.download else " and download=False (kerazoo train --no-download)")
                 + f" ({type(error).__name__}). Prepare it where there is network (tfds build {dataset} --data_dir "
                 "DIR) and pass that DIR as data_dir (kerazoo train --data-dir DIR)."
             ) from None

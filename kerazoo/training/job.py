@@ -7,13 +7,14 @@ with (classes, vocabulary, input shape, sequence length).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
 import os
 import shutil
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -203,11 +204,12 @@ def train(
         "lora_rank": lora_rank,
     }
     _require_valid_run(info, config)
+    existed = output.exists()
     claim_folder(output, config, overwrite=overwrite)
     saved_tokenizer = _saved_tokenizer(output)
 
     keras.utils.set_random_seed(seed)
-    with distribute.scope(strategy, precision=precision) as dist:
+    with _removed_if_left_empty(output, existed), distribute.scope(strategy, precision=precision) as dist:
         remainder = remainder_policy(dist)  # fit, left to its default, follows the same policy
         text_tokenizer = saved_tokenizer or config["tokenizer"]
         if pretrained is not None:
@@ -289,6 +291,19 @@ def train(
             test=test,
         )
     return test
+
+
+@contextlib.contextmanager
+def _removed_if_left_empty(folder: Path, existed: bool) -> Iterator[None]:
+    """Removes `folder` when the block fails and leaves it empty, where the run made it: a first try that
+    stops before writing (data not available offline, a checkpoint that cannot be fetched) leaves nothing
+    behind."""
+    try:
+        yield
+    except BaseException:
+        if not existed and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
 
 
 def _require_valid_run(info, config: Mapping) -> None:
