@@ -204,12 +204,12 @@ def train(
         "lora_rank": lora_rank,
     }
     _require_valid_run(info, config)
-    existed = output.exists()
+    created = _first_missing(output)
     claim_folder(output, config, overwrite=overwrite)
     saved_tokenizer = _saved_tokenizer(output)
 
     keras.utils.set_random_seed(seed)
-    with _removed_if_left_empty(output, existed), distribute.scope(strategy, precision=precision) as dist:
+    with _removed_if_left_empty(output, created), distribute.scope(strategy, precision=precision) as dist:
         remainder = remainder_policy(dist)  # fit, left to its default, follows the same policy
         text_tokenizer = saved_tokenizer or config["tokenizer"]
         if pretrained is not None:
@@ -293,16 +293,27 @@ def train(
     return test
 
 
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost of `folder` and its parents that does not exist yet (None: `folder` exists)."""
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    return missing[-1] if missing else None
+
+
 @contextlib.contextmanager
-def _removed_if_left_empty(folder: Path, existed: bool) -> Iterator[None]:
-    """Removes `folder` when the block fails and leaves it empty, where the run made it: a first try that
-    stops before writing (data not available offline, a checkpoint that cannot be fetched) leaves nothing
-    behind."""
+def _removed_if_left_empty(folder: Path, created: Path | None) -> Iterator[None]:
+    """When the block fails, removes the folders the run made for `folder` (`created` and those below it, on
+    the way to `folder`) that it leaves empty: a first try that stops before writing (data not available
+    offline, a checkpoint that cannot be fetched) leaves nothing behind."""
     try:
         yield
     except BaseException:
-        if not existed and folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+        if created is not None:
+            for path in (folder, *folder.parents):
+                if not path.is_dir() or any(path.iterdir()):
+                    break
+                path.rmdir()
+                if path == created:
+                    break
         raise
 
 

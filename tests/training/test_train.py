@@ -191,10 +191,10 @@ def test_sentence_pairs_for_a_model_without_segments_are_refused_naming_the_mode
 
 def test_a_run_that_stops_before_writing_leaves_no_folder_of_its_own_behind(tmp_path, capsys):
     run = ["train", "lenet5", "--data", "tfds:mnist", "--data-dir", str(tmp_path / "tfds"), "--no-download", *QUICK]
-    assert cli.main([*run, "--output", str(tmp_path / "run")]) == 2
+    assert cli.main([*run, "--output", str(tmp_path / "runs" / "lenet5")]) == 2
     error = capsys.readouterr().err
     assert "not available offline" in error and "--no-download=" not in error  # a flag, not an option with a value
-    assert not (tmp_path / "run").exists()
+    assert not (tmp_path / "runs").exists()
 
 
 def test_an_output_that_cannot_be_created_is_refused_before_training(tmp_path, capsys):
